@@ -1,0 +1,79 @@
+package dev.taipan.tensor;
+
+/**
+ * Elementwise, normalisation, RoPE, softmax and selection kernels over {@code float[]} activations.
+ * Two implementations: {@link #vector()} (Vector API) and {@link #scalar()} (its scalar twin and
+ * the test oracle). One is chosen when a Model is built and passed down to the layers.
+ *
+ * <p>Conventions (llama2.c style): the array written comes first; a span is an array, an offset
+ * and a length; most ops work in place on their first span. Batched activations are flattened
+ * token-major arrays, so offsets are part of every signature.
+ */
+public interface Kernels {
+
+    static Kernels vector() {
+        return VectorKernels.INSTANCE;
+    }
+
+    static Kernels scalar() {
+        return ScalarKernels.INSTANCE;
+    }
+
+    /** {@code sum_i a[aOff+i] * b[bOff+i]} for i in [0, n). */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** In place: {@code x = x / sqrt(mean(x^2) + eps) * weight} over {@code weight.length} values. */
+    void rmsnorm(float[] x, int off, float[] weight, float eps);
+
+    /** In place: {@code x = x / sqrt(mean(x^2) + eps)} over n values (no weight). */
+    void rmsnormPlain(float[] x, int off, int n, float eps);
+
+    /** In place: {@code x = (x - mean) / sqrt(var + eps) * weight + bias}; bias may be null. */
+    void layernorm(float[] x, int off, LayerNormParams params);
+
+    /** In place numerically stable softmax over n values. */
+    void softmax(float[] x, int off, int n);
+
+    /** In place {@code x * sigmoid(x)}. */
+    void silu(float[] x, int off, int n);
+
+    /** In place GELU, tanh approximation as ggml computes it. */
+    void gelu(float[] x, int off, int n);
+
+    /** In place {@code max(x, 0)^2}. */
+    void relu2(float[] x, int off, int n);
+
+    /** In place {@code gate = silu(gate) * up} (SwiGLU). */
+    void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n);
+
+    /** {@code dst += src}. */
+    void add(float[] dst, int dstOff, float[] src, int srcOff, int n);
+
+    /** {@code dst *= src} elementwise. */
+    void mul(float[] dst, int dstOff, float[] src, int srcOff, int n);
+
+    /** In place {@code x *= s}. */
+    void scale(float[] x, int off, int n, float s);
+
+    /** {@code y += a * x}. */
+    void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n);
+
+    /**
+     * Rotates {@code nHeads} consecutive heads of {@code rope.headDim()} values starting at
+     * {@code off} for position {@code pos}, in the layout of {@code rope}.
+     */
+    void rope(float[] x, int off, int nHeads, int pos, Rope rope);
+
+    /** Index of the largest of n values (first one on ties). */
+    int argmax(float[] x, int off, int n);
+
+    /**
+     * Indices of the k largest of n values, largest first (lower index first on ties), written to
+     * {@code outIdx[0..k)}.
+     */
+    void topK(float[] x, int off, int n, int[] outIdx, int k);
+
+    /** Weight and bias (nullable) of a layer norm, with its epsilon. */
+    record LayerNormParams(float[] weight, float[] bias, float eps) {
+    }
+}

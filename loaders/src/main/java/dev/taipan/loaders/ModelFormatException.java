@@ -1,0 +1,15 @@
+package dev.taipan.loaders;
+
+/**
+ * A model file (or directory) is truncated, corrupt, hostile, or of a kind we do not support.
+ * The message names the file and the field, tensor or key at fault.
+ */
+public class ModelFormatException extends RuntimeException {
+    public ModelFormatException(String message) {
+        super(message);
+    }
+
+    public ModelFormatException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,6 +1,11 @@
 package dev.taipan.tensor;
 
-/** Plain-Java twin of {@link VectorKernels}: the reference the vector kernels are tested against. */
+/**
+ * Plain-Java twin of {@link VectorKernels}: the reference the vector kernels are tested against.
+ * Formulas follow ggml-cpu (llama.cpp 34af94cd, ops.cpp and vec.h): norms accumulate in double and
+ * compute their scale in float, softmax sums in double, RoPE uses ggml's angle recurrence
+ * ({@link Rope#angles}). Selection (argmax, topK) orders NaN as negative infinity.
+ */
 final class ScalarKernels implements Kernels {
     static final ScalarKernels INSTANCE = new ScalarKernels();
 
@@ -39,9 +44,11 @@ final class ScalarKernels implements Kernels {
     private static float rmsScale(float[] x, int off, int n, float eps) {
         double ss = 0;
         for (int i = 0; i < n; i++) {
-            ss += (double) x[off + i] * x[off + i];
+            float v = x[off + i];
+            ss += v * v;
         }
-        return (float) (1.0 / Math.sqrt(ss / n + eps));
+        float mean = (float) (ss / n);
+        return 1f / (float) Math.sqrt(mean + eps);
     }
 
     @Override
@@ -51,14 +58,14 @@ final class ScalarKernels implements Kernels {
         for (int i = 0; i < n; i++) {
             mean += x[off + i];
         }
-        mean /= n;
+        float m = (float) (mean / n);
         double var = 0;
         for (int i = 0; i < n; i++) {
-            double d = x[off + i] - mean;
+            float d = x[off + i] - m;
             var += d * d;
         }
-        float s = (float) (1.0 / Math.sqrt(var / n + p.eps()));
-        float m = (float) mean;
+        float variance = (float) (var / n);
+        float s = 1f / (float) Math.sqrt(variance + p.eps());
         for (int i = 0; i < n; i++) {
             float v = (x[off + i] - m) * s * p.weight()[i];
             x[off + i] = p.bias() == null ? v : v + p.bias()[i];
@@ -146,19 +153,19 @@ final class ScalarKernels implements Kernels {
     @Override
     public void rope(float[] x, int off, int nHeads, int pos, Rope rope) {
         int half = rope.nRot() / 2;
-        float p = pos * rope.freqScale();
+        float[] cos = new float[half];
+        float[] sin = new float[half];
+        rope.angles(pos, cos, sin);
+        boolean normal = rope.layout() == Rope.Layout.NORMAL;
         for (int h = 0; h < nHeads; h++) {
             int base = off + h * rope.headDim();
             for (int i = 0; i < half; i++) {
-                double theta = p * (double) rope.invFreq()[i];
-                float c = (float) Math.cos(theta);
-                float s = (float) Math.sin(theta);
-                int i0 = rope.layout() == Rope.Layout.NORMAL ? base + 2 * i : base + i;
-                int i1 = rope.layout() == Rope.Layout.NORMAL ? i0 + 1 : i0 + half;
+                int i0 = normal ? base + 2 * i : base + i;
+                int i1 = normal ? i0 + 1 : i0 + half;
                 float x0 = x[i0];
                 float x1 = x[i1];
-                x[i0] = x0 * c - x1 * s;
-                x[i1] = x0 * s + x1 * c;
+                x[i0] = x0 * cos[i] - x1 * sin[i];
+                x[i1] = x0 * sin[i] + x1 * cos[i];
             }
         }
     }
@@ -167,7 +174,7 @@ final class ScalarKernels implements Kernels {
     public int argmax(float[] x, int off, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
-            if (x[off + i] > x[off + best]) {
+            if (key(x[off + i]) > key(x[off + best])) {
                 best = i;
             }
         }
@@ -176,26 +183,40 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void topK(float[] x, int off, int n, int[] outIdx, int k) {
-        if (k > n) {
-            throw new IllegalArgumentException("topK: k=" + k + " > n=" + n);
-        }
-        for (int j = 0; j < k; j++) {
-            int best = -1;
-            for (int i = 0; i < n; i++) {
-                if (!taken(outIdx, j, i) && (best < 0 || x[off + i] > x[off + best])) {
-                    best = i;
-                }
-            }
-            outIdx[j] = best;
+        checkTopK(n, outIdx, k);
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            count = insertTopK(x, off, i, outIdx, count, k);
         }
     }
 
-    private static boolean taken(int[] idx, int count, int i) {
-        for (int j = 0; j < count; j++) {
-            if (idx[j] == i) {
-                return true;
-            }
+    static void checkTopK(int n, int[] outIdx, int k) {
+        if (k < 0 || k > n || k > outIdx.length) {
+            throw new IllegalArgumentException("topK: k=" + k + " must be in [0, min(n=" + n
+                    + ", outIdx.length=" + outIdx.length + ")]");
         }
-        return false;
+    }
+
+    /** NaN orders as negative infinity in argmax and topK. */
+    static float key(float v) {
+        return v != v ? Float.NEGATIVE_INFINITY : v;
+    }
+
+    /**
+     * Offers index {@code i} to the sorted list {@code idx[0..count)} of at most k entries (largest
+     * first, earlier index first on ties); returns the new count.
+     */
+    static int insertTopK(float[] x, int off, int i, int[] idx, int count, int k) {
+        float v = key(x[off + i]);
+        if (count == k && (k == 0 || !(v > key(x[off + idx[k - 1]])))) {
+            return count;
+        }
+        int j = count < k ? count++ : k - 1;
+        while (j > 0 && v > key(x[off + idx[j - 1]])) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = i;
+        return count;
     }
 }

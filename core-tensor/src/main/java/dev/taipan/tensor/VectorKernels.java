@@ -1,9 +1,393 @@
 package dev.taipan.tensor;
 
-/** Vector API kernels. */
-final class VectorKernels {
-    static final Kernels INSTANCE = ScalarKernels.INSTANCE; // TODO(core-tensor agent): real Vector API implementation
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels: each method is the SIMD form of the same method in {@link ScalarKernels}
+ * (main loop by vector width, scalar tail) and follows the same ggml-cpu formulas. Elementwise ops
+ * that need no transcendental function (add, mul, scale, axpy, relu², rope, the norms' final
+ * scaling) round exactly as the scalar twin; exp/tanh come from the Vector API's math library and
+ * may differ from {@link Math} by an ulp or two; dot and the norms' sums add in a different order.
+ */
+final class VectorKernels implements Kernels {
+    static final VectorKernels INSTANCE = new VectorKernels();
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, S.vectorShape());
+    private static final int L = S.length();
+    private static final int PARTS = L / D.length();
+    private static final float GELU_COEF_A = 0.044715f;
+    private static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+    /** Swaps the lanes of each adjacent pair: (x0, x1, x2, x3, …) -> (x1, x0, x3, x2, …). */
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
+    /** Per-thread cos/sin scratch of {@link #rope}, grown on demand. */
+    private static final ThreadLocal<float[][]> ROPE_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private VectorKernels() {
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc0 = FloatVector.zero(S);
+        FloatVector acc1 = FloatVector.zero(S);
+        FloatVector acc2 = FloatVector.zero(S);
+        FloatVector acc3 = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
+            acc1 = FloatVector.fromArray(S, a, aOff + i + L).fma(FloatVector.fromArray(S, b, bOff + i + L), acc1);
+            acc2 = FloatVector.fromArray(S, a, aOff + i + 2 * L)
+                    .fma(FloatVector.fromArray(S, b, bOff + i + 2 * L), acc2);
+            acc3 = FloatVector.fromArray(S, a, aOff + i + 3 * L)
+                    .fma(FloatVector.fromArray(S, b, bOff + i + 3 * L), acc3);
+        }
+        for (; i <= n - L; i += L) {
+            acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
+        }
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void rmsnorm(float[] x, int off, float[] weight, float eps) {
+        int n = weight.length;
+        float s = rmsScale(x, off, n, eps);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, off + i).mul(s).mul(FloatVector.fromArray(S, weight, i))
+                    .intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] = x[off + i] * s * weight[i];
+        }
+    }
+
+    @Override
+    public void rmsnormPlain(float[] x, int off, int n, float eps) {
+        scale(x, off, n, rmsScale(x, off, n, eps));
+    }
+
+    private static float rmsScale(float[] x, int off, int n, float eps) {
+        double ss = sumSquaresOfDifferences(x, off, n, 0f);
+        float mean = (float) (ss / n);
+        return 1f / (float) Math.sqrt(mean + eps);
+    }
+
+    /** {@code sum_i (double) ((x_i - m) * (x_i - m))}, the products rounded to float as in ggml. */
+    private static double sumSquaresOfDifferences(float[] x, int off, int n, float m) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector d = FloatVector.fromArray(S, x, off + i).sub(m);
+            acc = addAsDouble(acc, d.mul(d));
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = x[off + i] - m;
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    private static DoubleVector addAsDouble(DoubleVector acc, FloatVector v) {
+        for (int p = 0; p < PARTS; p++) {
+            acc = acc.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, p));
+        }
+        return acc;
+    }
+
+    private static double sumAsDouble(float[] x, int off, int n) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            acc = addAsDouble(acc, FloatVector.fromArray(S, x, off + i));
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += x[off + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void layernorm(float[] x, int off, LayerNormParams p) {
+        float[] w = p.weight();
+        float[] b = p.bias();
+        int n = w.length;
+        float m = (float) (sumAsDouble(x, off, n) / n);
+        float variance = (float) (sumSquaresOfDifferences(x, off, n, m) / n);
+        float s = 1f / (float) Math.sqrt(variance + p.eps());
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i).sub(m).mul(s).mul(FloatVector.fromArray(S, w, i));
+            if (b != null) {
+                v = v.add(FloatVector.fromArray(S, b, i));
+            }
+            v.intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            float v = (x[off + i] - m) * s * w[i];
+            x[off + i] = b == null ? v : v + b[i];
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            mv = mv.max(FloatVector.fromArray(S, x, off + i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        DoubleVector acc = DoubleVector.zero(D);
+        i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = addAsDouble(acc, e);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        scale(x, off, n, (float) (1.0 / sum));
+    }
+
+    @Override
+    public void silu(float[] x, int off, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            siluOf(v).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            float v = x[off + i];
+            x[off + i] = v / (1f + (float) Math.exp(-v));
+        }
+    }
+
+    private static FloatVector siluOf(FloatVector v) {
+        return v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    @Override
+    public void gelu(float[] x, int off, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            FloatVector inner = v.mul(SQRT_2_OVER_PI).mul(v.mul(GELU_COEF_A).mul(v).add(1f));
+            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            float v = x[off + i];
+            x[off + i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * v * (1f + GELU_COEF_A * v * v)));
+        }
+    }
+
+    @Override
+    public void relu2(float[] x, int off, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i).max(0f);
+            v.mul(v).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            float v = Math.max(x[off + i], 0f);
+            x[off + i] = v * v;
+        }
+    }
+
+    @Override
+    public void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector g = FloatVector.fromArray(S, gate, gateOff + i);
+            siluOf(g).mul(FloatVector.fromArray(S, up, upOff + i)).intoArray(gate, gateOff + i);
+        }
+        for (; i < n; i++) {
+            float g = gate[gateOff + i];
+            gate[gateOff + i] = g / (1f + (float) Math.exp(-g)) * up[upOff + i];
+        }
+    }
+
+    @Override
+    public void add(float[] dst, int dstOff, float[] src, int srcOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, dst, dstOff + i).add(FloatVector.fromArray(S, src, srcOff + i))
+                    .intoArray(dst, dstOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dstOff + i] += src[srcOff + i];
+        }
+    }
+
+    @Override
+    public void mul(float[] dst, int dstOff, float[] src, int srcOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, dst, dstOff + i).mul(FloatVector.fromArray(S, src, srcOff + i))
+                    .intoArray(dst, dstOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dstOff + i] *= src[srcOff + i];
+        }
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float s) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, off + i).mul(s).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] *= s;
+        }
+    }
+
+    @Override
+    public void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, y, yOff + i).add(FloatVector.fromArray(S, x, xOff + i).mul(a))
+                    .intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void rope(float[] x, int off, int nHeads, int pos, Rope rope) {
+        int half = rope.nRot() / 2;
+        float[][] scratch = ROPE_SCRATCH.get();
+        if (scratch[0].length < rope.nRot()) {
+            scratch[0] = new float[rope.nRot()];
+            scratch[1] = new float[rope.nRot()];
+        }
+        float[] cos = scratch[0];
+        float[] sin = scratch[1];
+        rope.angles(pos, cos, sin);
+        if (rope.layout() == Rope.Layout.NEOX) {
+            for (int h = 0; h < nHeads; h++) {
+                ropeNeox(x, off + h * rope.headDim(), half, cos, sin);
+            }
+        } else {
+            // Spread pair i's angle over lanes 2i and 2i+1, with the sign of sin that each lane needs.
+            for (int i = half - 1; i >= 0; i--) {
+                cos[2 * i + 1] = cos[i];
+                cos[2 * i] = cos[i];
+                sin[2 * i + 1] = sin[i];
+                sin[2 * i] = -sin[i];
+            }
+            for (int h = 0; h < nHeads; h++) {
+                ropeNormal(x, off + h * rope.headDim(), rope.nRot(), cos, sin);
+            }
+        }
+    }
+
+    private static void ropeNeox(float[] x, int base, int half, float[] cos, float[] sin) {
+        int i = 0;
+        for (; i <= half - L; i += L) {
+            FloatVector x0 = FloatVector.fromArray(S, x, base + i);
+            FloatVector x1 = FloatVector.fromArray(S, x, base + half + i);
+            FloatVector c = FloatVector.fromArray(S, cos, i);
+            FloatVector s = FloatVector.fromArray(S, sin, i);
+            x0.mul(c).sub(x1.mul(s)).intoArray(x, base + i);
+            x0.mul(s).add(x1.mul(c)).intoArray(x, base + half + i);
+        }
+        for (; i < half; i++) {
+            float x0 = x[base + i];
+            float x1 = x[base + half + i];
+            x[base + i] = x0 * cos[i] - x1 * sin[i];
+            x[base + half + i] = x0 * sin[i] + x1 * cos[i];
+        }
+    }
+
+    /** Adjacent pairs; {@code cos}/{@code sin} are spread per lane (sin negated on even lanes). */
+    private static void ropeNormal(float[] x, int base, int nRot, float[] cos, float[] sinSigned) {
+        int j = 0;
+        for (; j <= nRot - L; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, base + j);
+            FloatVector swapped = v.rearrange(SWAP_PAIRS);
+            v.mul(FloatVector.fromArray(S, cos, j)).add(swapped.mul(FloatVector.fromArray(S, sinSigned, j)))
+                    .intoArray(x, base + j);
+        }
+        for (; j < nRot; j += 2) {
+            float x0 = x[base + j];
+            float x1 = x[base + j + 1];
+            float c = cos[j];
+            float s = sinSigned[j + 1];
+            x[base + j] = x0 * c - x1 * s;
+            x[base + j + 1] = x0 * s + x1 * c;
+        }
+    }
+
+    @Override
+    public int argmax(float[] x, int off, int n) {
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            mv = mv.max(FloatVector.fromArray(S, x, off + i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        if (max != max) {
+            return ScalarKernels.INSTANCE.argmax(x, off, n);
+        }
+        i = 0;
+        for (; i <= n - L; i += L) {
+            VectorMask<Float> hit = FloatVector.fromArray(S, x, off + i).compare(VectorOperators.EQ, max);
+            if (hit.anyTrue()) {
+                return i + hit.firstTrue();
+            }
+        }
+        for (; i < n; i++) {
+            if (x[off + i] == max) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public void topK(float[] x, int off, int n, int[] outIdx, int k) {
+        ScalarKernels.checkTopK(n, outIdx, k);
+        if (k == 0) {
+            return;
+        }
+        int count = 0;
+        int i = 0;
+        while (i < n) {
+            // Once the list is full, skip whole vectors holding nothing above its last entry.
+            if (count == k && i <= n - L) {
+                float threshold = ScalarKernels.key(x[off + outIdx[k - 1]]);
+                if (!FloatVector.fromArray(S, x, off + i).compare(VectorOperators.GT, threshold).anyTrue()) {
+                    i += L;
+                    continue;
+                }
+                for (int end = i + L; i < end; i++) {
+                    count = ScalarKernels.insertTopK(x, off, i, outIdx, count, k);
+                }
+            } else {
+                count = ScalarKernels.insertTopK(x, off, i, outIdx, count, k);
+                i++;
+            }
+        }
     }
 }

@@ -1,13 +1,20 @@
 package dev.taipan.tensor;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One fixed worker pool per model. {@link #forRange} splits {@code [0, n)} into contiguous chunks,
- * one per worker, and runs the first on the calling thread. Each index is computed by exactly
- * one thread with the same code, so results do not depend on the thread count.
+ * one per thread, and runs the first on the calling thread. Each index is computed by exactly one
+ * thread with the same code, so results do not depend on the thread count.
+ *
+ * <p>Workers are started once and wait for work in preallocated slots: a call publishes the task
+ * in shared fields, bumps each worker's generation and wakes it; workers spin briefly before
+ * parking, so back-to-back matvecs of a decode step hand over without a context switch and
+ * without allocating. Calls from several threads are serialised; a call made from inside a task
+ * (nested) runs its whole range on the calling thread.
  */
 public final class Parallel implements AutoCloseable {
 
@@ -17,19 +24,31 @@ public final class Parallel implements AutoCloseable {
         void run(int start, int end);
     }
 
+    /** Spin iterations (Thread.onSpinWait) before a waiting thread parks. */
+    private static final int SPINS = 10_000;
+
     private final int threads;
-    private final ExecutorService pool;
+    private final Worker[] workers;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private RangeTask task;
+    private int taskN;
+    private int taskChunks;
+    private volatile Thread waiter;
+    private volatile boolean waiterParked;
+    private volatile boolean closed;
 
     private Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be >= 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
-            Thread t = new Thread(r, "taipan-worker");
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i + 1);
+            workers[i].start();
+        }
     }
 
     /** A pool of {@code threads} threads (the caller counts as one). */
@@ -49,51 +68,142 @@ public final class Parallel implements AutoCloseable {
     /** Runs {@code task} over {@code [0, n)} split into at most {@link #threads()} chunks. */
     public void forRange(int n, RangeTask task) {
         int chunks = Math.min(threads, n);
-        if (chunks <= 1) {
+        if (chunks <= 1 || isInsideTask()) {
             if (n > 0) {
                 task.run(0, n);
             }
             return;
         }
-        CountDownLatch done = new CountDownLatch(chunks - 1);
-        Throwable[] failure = new Throwable[1];
-        for (int c = 1; c < chunks; c++) {
-            int start = (int) ((long) n * c / chunks);
-            int end = (int) ((long) n * (c + 1) / chunks);
-            pool.execute(() -> {
-                try {
-                    task.run(start, end);
-                } catch (Throwable t) {
-                    synchronized (failure) {
-                        failure[0] = t;
-                    }
-                } finally {
-                    done.countDown();
-                }
-            });
+        if (closed) {
+            throw new IllegalStateException("Parallel pool is closed");
         }
-        task.run(0, (int) ((long) n / chunks));
+        lock.lock();
         try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for workers", e);
+            runChunks(n, chunks, task);
+        } finally {
+            lock.unlock();
         }
-        synchronized (failure) {
-            if (failure[0] instanceof RuntimeException re) {
-                throw re;
-            } else if (failure[0] instanceof Error err) {
-                throw err;
-            } else if (failure[0] != null) {
-                throw new IllegalStateException(failure[0]);
+    }
+
+    private boolean isInsideTask() {
+        Thread t = Thread.currentThread();
+        return (t instanceof Worker w && w.pool() == this) || (lock.isHeldByCurrentThread());
+    }
+
+    private void runChunks(int n, int chunks, RangeTask rangeTask) {
+        this.task = rangeTask;
+        this.taskN = n;
+        this.taskChunks = chunks;
+        this.waiter = Thread.currentThread();
+        pending.set(chunks - 1);
+        for (int c = 1; c < chunks; c++) {
+            workers[c - 1].signal();
+        }
+        try {
+            rangeTask.run(0, chunkStart(n, chunks, 1));
+        } finally {
+            awaitWorkers();
+            this.task = null;
+        }
+        Throwable t = failure.getAndSet(null);
+        if (t instanceof RuntimeException re) {
+            throw re;
+        } else if (t instanceof Error err) {
+            throw err;
+        } else if (t != null) {
+            throw new IllegalStateException("worker failed", t);
+        }
+    }
+
+    private static int chunkStart(int n, int chunks, int c) {
+        return (int) ((long) n * c / chunks);
+    }
+
+    private void awaitWorkers() {
+        int spins = 0;
+        while (pending.get() != 0) {
+            if (spins < SPINS) {
+                Thread.onSpinWait();
+                spins++;
+            } else {
+                waiterParked = true;
+                if (pending.get() != 0) {
+                    LockSupport.park(this);
+                }
+                waiterParked = false;
             }
         }
     }
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        closed = true;
+        for (Worker w : workers) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    /** A worker thread that runs chunk {@code index} of each call it is signalled for. */
+    private final class Worker extends Thread {
+        private final int index;
+        private volatile long generation;
+        private volatile boolean parked;
+        /** Last generation this worker ran (read and written by the worker only). */
+        private long done;
+
+        Worker(int index) {
+            super("taipan-worker-" + index);
+            this.index = index;
+            setDaemon(true);
+        }
+
+        Parallel pool() {
+            return Parallel.this;
+        }
+
+        /** Called by the thread holding the pool's lock; only it writes {@code generation}. */
+        void signal() {
+            generation = generation + 1;
+            if (parked) {
+                LockSupport.unpark(this);
+            }
+        }
+
+        @Override
+        public void run() {
+            while (awaitWork()) {
+                done = generation;
+                try {
+                    task.run(chunkStart(taskN, taskChunks, index), chunkStart(taskN, taskChunks, index + 1));
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    if (pending.decrementAndGet() == 0 && waiterParked) {
+                        LockSupport.unpark(waiter);
+                    }
+                }
+            }
+        }
+
+        /** Waits until signalled (true) or the pool is closed (false). */
+        private boolean awaitWork() {
+            int spins = 0;
+            while (generation == done) {
+                if (closed) {
+                    return false;
+                }
+                if (spins < SPINS) {
+                    Thread.onSpinWait();
+                    spins++;
+                } else {
+                    parked = true;
+                    if (generation == done && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                }
+            }
+            return true;
         }
     }
 }

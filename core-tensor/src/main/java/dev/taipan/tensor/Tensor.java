@@ -54,8 +54,12 @@ public interface Tensor {
     /** A view of matrix {@code index} along the outermost dimension, sharing this tensor's bytes. */
     Tensor slice(long index);
 
-    /** {@code out[r] = row r · x} for every row, rows split across {@code par}'s workers. */
+    /**
+     * {@code out[r] = row r · x} for every row, rows split across {@code par}'s workers. Each
+     * output is computed by the same code whatever the thread count (bit-identical results).
+     */
     default void matvec(float[] out, float[] x, Parallel par) {
+        Tensors.checkMatvec(this, out, x, 1);
         int n = Math.toIntExact(rows());
         par.forRange(n, (start, end) -> {
             for (int r = start; r < end; r++) {
@@ -67,17 +71,11 @@ public interface Tensor {
     /**
      * Batched matvec for prefill: {@code x} holds {@code nTokens} rows of {@code cols()} values,
      * {@code out} receives {@code nTokens} rows of {@code rows()} values. Each weight row is
-     * streamed once for the whole batch.
+     * streamed once for the whole batch ({@link Tensors#matmulBlocked}: tiles of rows, every token
+     * per tile), and each output equals {@code dot(r, x, t * cols())}.
      */
     default void matmul(float[] out, float[] x, int nTokens, Parallel par) {
-        int n = Math.toIntExact(rows());
-        int c = cols();
-        par.forRange(n, (start, end) -> {
-            for (int r = start; r < end; r++) {
-                for (int t = 0; t < nTokens; t++) {
-                    out[t * n + r] = dot(r, x, t * c);
-                }
-            }
-        });
+        Tensors.checkMatvec(this, out, x, nTokens);
+        Tensors.matmulBlocked(this, out, x, nTokens, par);
     }
 }

@@ -1,0 +1,88 @@
+package dev.taipan.ssm.mamba2;
+
+/**
+ * The short causal depthwise convolution of Mamba-1 and Mamba-2, with its per-session state: the
+ * last {@code dConv - 1} inputs of every channel. Follows ggml's {@code ggml_ssm_conv} (ggml-cpu
+ * ops.cpp, llama.cpp 34af94cd) and the concat/copy-back around it in {@code build_mamba_layer} /
+ * {@code build_mamba2_layer}: for token t and channel c,
+ * <pre>
+ * out[t][c] = (sum_{i &lt; dConv} window[c][t + i] * w[c][i]) + bias[c]
+ * </pre>
+ * where {@code window[c]} is the state of channel c followed by the batch's inputs; the sum runs
+ * in float in the order of i, as ggml does. The state then keeps the last {@code dConv - 1}
+ * columns of the window.
+ *
+ * <p>Weights are in ggml layout {@code {dConv, channels}}: {@code w[c * dConv + i]}; the state
+ * is {@code state[c * (dConv - 1) + j]}, oldest first. Immutable; the state is the caller's.
+ */
+public final class CausalConv1d {
+    private final int channels;
+    private final int dConv;
+    private final float[] weight; // (channels, dConv)
+    private final float[] bias;   // (channels) or null
+
+    public CausalConv1d(int channels, int dConv, float[] weight, float[] bias) {
+        if (channels < 1 || dConv < 2) {
+            throw new IllegalArgumentException("conv1d: channels " + channels + " and kernel " + dConv
+                    + " must be >= 1 and >= 2");
+        }
+        if (weight.length != channels * dConv) {
+            throw new IllegalArgumentException("conv1d: weight has " + weight.length + " values, expected "
+                    + channels + " x " + dConv);
+        }
+        if (bias != null && bias.length != channels) {
+            throw new IllegalArgumentException("conv1d: bias has " + bias.length + " values, expected " + channels);
+        }
+        this.channels = channels;
+        this.dConv = dConv;
+        this.weight = weight;
+        this.bias = bias;
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    public int kernel() {
+        return dConv;
+    }
+
+    /** Floats of state one session holds: {@code channels * (dConv - 1)}. */
+    public int stateSize() {
+        return channels * (dConv - 1);
+    }
+
+    /**
+     * Convolves {@code nTokens} rows and advances the state.
+     *
+     * @param out   receives row t at {@code out[t * channels ..]} (contiguous rows)
+     * @param in    row t starts at {@code in[inOff + t * inStride]}
+     * @param state {@link #stateSize()} floats, updated in place
+     */
+    public void apply(float[] out, float[] in, int inOff, int inStride, int nTokens, float[] state) {
+        int hist = dConv - 1;
+        for (int t = 0; t < nTokens; t++) {
+            int row = inOff + t * inStride;
+            int o = t * channels;
+            for (int c = 0; c < channels; c++) {
+                int w = c * dConv;
+                int s = c * hist;
+                float sum = 0f;
+                for (int i = 0; i < dConv; i++) {
+                    int j = t + i - hist; // index in the batch; negative: in the state
+                    float v = j < 0 ? state[s + hist + j] : in[row + (j - t) * inStride + c];
+                    sum += v * weight[w + i];
+                }
+                out[o + c] = bias == null ? sum : sum + bias[c];
+            }
+        }
+        // keep the last dConv - 1 columns of [state | inputs]
+        for (int c = 0; c < channels; c++) {
+            int s = c * hist;
+            for (int k = 0; k < hist; k++) {
+                int m = nTokens + k; // column in [state | inputs]
+                state[s + k] = m < hist ? state[s + m] : in[inOff + (m - hist) * inStride + c];
+            }
+        }
+    }
+}

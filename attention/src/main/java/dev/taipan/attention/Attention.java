@@ -1,0 +1,224 @@
+package dev.taipan.attention;
+
+import dev.taipan.tensor.Block;
+import dev.taipan.tensor.BlockState;
+import dev.taipan.tensor.Kernels;
+import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.SessionLimits;
+import dev.taipan.tensor.Tensor;
+
+/**
+ * Causal self-attention with grouped key/value heads (MHA, GQA, MQA) over a per-session
+ * {@link KvCache}. Follows llama.cpp 34af94cd without flash attention: {@code build_qkv},
+ * {@code build_attn} and {@code build_attn_mha} in src/llama-graph.cpp, as the llama, qwen2,
+ * qwen3, qwen2moe, qwen3moe, olmoe and granitemoe graphs (src/models/*.cpp) call them.
+ *
+ * <p>For a call of n tokens at positions {@code p0 .. p0+n-1} ({@code x} is already normalised):
+ * <ol>
+ * <li>{@code q = wq x + bq, k = wk x + bk, v = wv x + bv} (Qcur, Kcur, Vcur)</li>
+ * <li>optional RMS norms {@code q = rmsnorm(q) * qNorm, k = rmsnorm(k) * kNorm}, per head
+ *     (Qwen3) or over the whole projection (OLMoE), chosen by the norm weight's length</li>
+ * <li>RoPE of q and k at their positions ({@code ggml_rope_ext}), unless the layer has none</li>
+ * <li>k and v are appended to the cache</li>
+ * <li>per query head h with kv head {@code g = h / (nHeads / nKvHeads)}:
+ *     {@code a_h = softmax(scale * q_h K_g^T + mask) V_g}; the mask hides later positions and,
+ *     with a sliding window w, keys with {@code pos_q - pos_k >= w} ({@code ggml_soft_max_ext})</li>
+ * <li>{@code out = wo a + bo}</li>
+ * </ol>
+ * Not implemented: YaRN, attention sinks, logit soft-capping, ALiBi, chunked or symmetric
+ * sliding windows. The cache keeps every position even for sliding-window layers.
+ */
+public final class Attention implements Block {
+    private final AttentionConfig config;
+    private final AttentionWeights weights;
+    private final Kernels kernels;
+    private final Parallel parallel;
+    private final boolean qNormPerHead;
+    private final boolean kNormPerHead;
+
+    public Attention(AttentionConfig config, AttentionWeights weights, Kernels kernels, Parallel parallel) {
+        this.config = config;
+        this.weights = weights;
+        this.kernels = kernels;
+        this.parallel = parallel;
+        int dim = config.dim();
+        checkMatrix(weights.wq(), config.qDim(), dim);
+        checkMatrix(weights.wk(), config.kvDim(), dim);
+        checkMatrix(weights.wv(), config.kvDim(), dim);
+        checkMatrix(weights.wo(), dim, config.qDim());
+        checkVector(weights.bq(), config.qDim(), "bias of " + weights.wq().name());
+        checkVector(weights.bk(), config.kvDim(), "bias of " + weights.wk().name());
+        checkVector(weights.bv(), config.kvDim(), "bias of " + weights.wv().name());
+        checkVector(weights.bo(), dim, "bias of " + weights.wo().name());
+        this.qNormPerHead = checkNorm(weights.qNorm(), config.qDim(), "q norm of " + weights.wq().name());
+        this.kNormPerHead = checkNorm(weights.kNorm(), config.kvDim(), "k norm of " + weights.wk().name());
+    }
+
+    public AttentionConfig config() {
+        return config;
+    }
+
+    public AttentionWeights weights() {
+        return weights;
+    }
+
+    @Override
+    public KvCache newState(SessionLimits limits) {
+        return new KvCache(this, config, limits);
+    }
+
+    @Override
+    public void forward(float[] out, float[] x, int nTokens, BlockState state) {
+        KvCache cache = cacheOf(state);
+        checkCall(out, x, nTokens, cache);
+        if (nTokens == 0) {
+            return;
+        }
+        int start = cache.length();
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        // 1. projections
+        project(weights.wq(), cache.q, x, nTokens);
+        project(weights.wk(), cache.k, x, nTokens);
+        project(weights.wv(), cache.v, x, nTokens);
+        for (int t = 0; t < nTokens; t++) {
+            int qOff = t * qDim;
+            int kvOff = t * kvDim;
+            addBias(cache.q, qOff, weights.bq());
+            addBias(cache.k, kvOff, weights.bk());
+            addBias(cache.v, kvOff, weights.bv());
+            // 2. q/k norms
+            if (weights.qNorm() != null) {
+                norm(cache.q, qOff, weights.qNorm(), qNormPerHead, config.nHeads());
+                norm(cache.k, kvOff, weights.kNorm(), kNormPerHead, config.nKvHeads());
+            }
+            // 3. rotary embedding
+            if (config.rope() != null) {
+                kernels.rope(cache.q, qOff, config.nHeads(), start + t, config.rope());
+                kernels.rope(cache.k, kvOff, config.nKvHeads(), start + t, config.rope());
+            }
+            if (config.cacheType() == KvCacheType.F16) {
+                roundToHalf(cache.q, qOff, qDim);
+            }
+            // 4. append to the cache
+            cache.store(start + t, cache.k, kvOff, cache.v, kvOff);
+        }
+        // 5. attention, heads split across workers
+        cache.callStart = start;
+        cache.callTokens = nTokens;
+        parallel.forRange(config.nHeads(), cache.headTask);
+        cache.advance(nTokens);
+        // 6. output projection
+        project(weights.wo(), out, cache.att, nTokens);
+        for (int t = 0; t < nTokens; t++) {
+            addBias(out, t * config.dim(), weights.bo());
+        }
+    }
+
+    /** Attention of query heads [hStart, hEnd) for every token of the current call. */
+    void attendHeads(KvCache cache, int hStart, int hEnd) {
+        int headDim = config.headDim();
+        int qDim = config.qDim();
+        int window = config.slidingWindow();
+        for (int h = hStart; h < hEnd; h++) {
+            int g = h / config.groupSize();
+            int row = h * cache.capacity();
+            for (int t = 0; t < cache.callTokens; t++) {
+                int pos = cache.callStart + t;
+                int from = window > 0 ? Math.max(0, pos - window + 1) : 0;
+                int off = t * qDim + h * headDim;
+                cache.keyScores(cache.scores, row, g, from, pos + 1, cache.q, off, config.scale(), kernels);
+                kernels.softmax(cache.scores, row, pos + 1 - from);
+                cache.weightedValues(cache.att, off, g, from, pos + 1, cache.scores, row, kernels);
+            }
+        }
+    }
+
+    private void project(Tensor w, float[] dst, float[] src, int nTokens) {
+        if (nTokens == 1) {
+            w.matvec(dst, src, parallel);
+        } else {
+            w.matmul(dst, src, nTokens, parallel);
+        }
+    }
+
+    private void addBias(float[] x, int off, float[] bias) {
+        if (bias != null) {
+            kernels.add(x, off, bias, 0, bias.length);
+        }
+    }
+
+    private void norm(float[] x, int off, float[] weight, boolean perHead, int nHeads) {
+        if (perHead) {
+            for (int h = 0; h < nHeads; h++) {
+                kernels.rmsnorm(x, off + h * config.headDim(), weight, config.qkNormEps());
+            }
+        } else {
+            kernels.rmsnorm(x, off, weight, config.qkNormEps());
+        }
+    }
+
+    private static void roundToHalf(float[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) {
+            x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        }
+    }
+
+    private KvCache cacheOf(BlockState state) {
+        if (!(state instanceof KvCache cache) || cache.owner != this) {
+            throw new IllegalArgumentException("attention (" + weights.wq().name()
+                    + "): state was not created by this layer's newState");
+        }
+        return cache;
+    }
+
+    private void checkCall(float[] out, float[] x, int nTokens, KvCache cache) {
+        if (nTokens < 0 || nTokens > cache.maxBatch) {
+            throw new IllegalArgumentException("attention (" + weights.wq().name() + "): " + nTokens
+                    + " tokens in one call, the session's batch limit is " + cache.maxBatch);
+        }
+        long need = (long) nTokens * config.dim();
+        if (x.length < need || out.length < need) {
+            throw new IllegalArgumentException("attention (" + weights.wq().name() + "): " + nTokens
+                    + " tokens of width " + config.dim() + " need " + need + " values, x has " + x.length
+                    + " and out " + out.length);
+        }
+        if (out == x) {
+            throw new IllegalArgumentException("attention: out and x must be different arrays");
+        }
+        if ((long) cache.length() + nTokens > cache.capacity()) {
+            throw new IllegalStateException("context length " + cache.capacity() + " exceeded: "
+                    + cache.length() + " positions cached, " + nTokens + " more requested");
+        }
+    }
+
+    private static void checkMatrix(Tensor t, long rows, long cols) {
+        if (t.shape().rank() != 2 || t.rows() != rows || t.cols() != cols) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "': expected shape [" + rows + ", "
+                    + cols + "], found " + t.shape());
+        }
+    }
+
+    private static void checkVector(float[] v, int n, String what) {
+        if (v != null && v.length != n) {
+            throw new IllegalArgumentException("attention " + what + ": expected " + n
+                    + " values, found " + v.length);
+        }
+    }
+
+    /** Checks a q/k norm weight; true when it applies per head, false for the whole projection. */
+    private boolean checkNorm(float[] w, int whole, String what) {
+        if (w == null) {
+            return false;
+        }
+        if (Float.isNaN(config.qkNormEps())) {
+            throw new IllegalArgumentException("attention " + what
+                    + ": the weights have q/k norms but the config sets no epsilon (withQkNormEps)");
+        }
+        if (w.length != config.headDim() && w.length != whole) {
+            throw new IllegalArgumentException("attention " + what + ": expected " + config.headDim()
+                    + " (per head) or " + whole + " (whole projection) values, found " + w.length);
+        }
+        return w.length == config.headDim();
+    }
+}

@@ -1,0 +1,289 @@
+package dev.taipan.moe;
+
+import dev.taipan.tensor.Block;
+import dev.taipan.tensor.BlockState;
+import dev.taipan.tensor.Kernels;
+import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.SessionLimits;
+import dev.taipan.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Sparse mixture-of-experts feed-forward block, llama.cpp's {@code build_moe_ffn}
+ * (src/llama-graph.cpp, 34af94cd) plus the shared expert of the qwen2moe / granitemoe graphs
+ * (src/models/*.cpp):
+ * <ol>
+ * <li>router logits {@code l = router x}, one per expert</li>
+ * <li>each token's experts and weights ({@link Router}: gating, selection bias, groups, top-k,
+ *     renormalisation, weight scale)</li>
+ * <li>{@code out = sum_j w_j * down_j(act(gate_j x, up_j x))} over the chosen experts, summed in
+ *     the order of choice as ggml does</li>
+ * <li>with a shared expert: {@code out += shared(x)}, scaled by {@code sigmoid(sharedGate · x)}
+ *     when it is gated (Qwen2-MoE)</li>
+ * </ol>
+ * Expert weights stay in their 3-D tensors; per-expert views are made once here. One token
+ * (decode) touches only its chosen experts, in one parallel pass for gate/up and one for down.
+ * A batch (prefill) is grouped by expert: the rows routed to an expert are gathered, multiplied
+ * by its weights once ({@link Tensor#matmul}), and added back with their weights, so each chosen
+ * expert's weights are streamed once per batch. The batch path sums the experts of a token in
+ * expert order, so it differs from the one-token path by rounding only.
+ *
+ * <p>Not implemented: expert biases, LLaMA-4 weighting before the FFN, clamped SwiGLU,
+ * sqrt-softplus gating.
+ */
+public final class SparseMoe implements Block {
+    private final MoeConfig config;
+    private final MoeWeights weights;
+    private final Kernels kernels;
+    private final Parallel parallel;
+    private final Router router;
+    private final DenseFfn shared;
+    private final MoeState.Sizes sizes;
+    private final Tensor[] gateExperts; // nExpert views of (ff, dim), or null when ungated
+    private final Tensor[] upExperts;   // nExpert views of (ff, dim)
+    private final Tensor[] downExperts; // nExpert views of (dim, ff)
+
+    public SparseMoe(MoeConfig config, MoeWeights weights, Kernels kernels, Parallel parallel) {
+        this.config = config;
+        this.weights = weights;
+        this.kernels = kernels;
+        this.parallel = parallel;
+        Tensor r = weights.router();
+        if (r.shape().rank() != 2) {
+            throw new IllegalArgumentException("tensor '" + r.name() + "': expected (nExpert, dim), found " + r.shape());
+        }
+        int nExpert = Math.toIntExact(r.rows());
+        int dim = r.cols();
+        Tensor up = weights.upExps();
+        if (up.shape().rank() != 3 || up.shape().dim(0) != nExpert || up.cols() != dim) {
+            throw new IllegalArgumentException("tensor '" + up.name() + "': expected shape [" + nExpert
+                    + ", ff, " + dim + "], found " + up.shape());
+        }
+        int ff = Math.toIntExact(up.shape().dim(1));
+        checkExperts(weights.downExps(), nExpert, dim, ff);
+        if (config.activation().gated() != (weights.gateExps() != null)) {
+            throw new IllegalArgumentException("moe (" + up.name() + "): activation " + config.activation()
+                    + (config.activation().gated() ? " needs gate experts" : " takes no gate experts"));
+        }
+        if (weights.gateExps() != null) {
+            checkExperts(weights.gateExps(), nExpert, ff, dim);
+        }
+        checkRouting(config, nExpert, weights.selectionBias(), r.name());
+        this.sizes = new MoeState.Sizes(dim, ff, nExpert, config.nExpertUsed(), config.nGroup(),
+                config.activation().gated());
+        this.router = new Router(config, nExpert, weights.selectionBias(), kernels);
+        this.shared = weights.shared() == null ? null
+                : new DenseFfn(weights.shared(), config.activation(), kernels, parallel);
+        if (shared != null && shared.dim() != dim) {
+            throw new IllegalArgumentException("tensor '" + weights.shared().up().name() + "': shared expert width "
+                    + shared.dim() + " differs from the router's " + dim);
+        }
+        Tensor sg = weights.sharedGate();
+        if (sg != null && (sg.shape().elementCount() != dim || sg.cols() != dim)) {
+            throw new IllegalArgumentException("tensor '" + sg.name() + "': expected shape [" + dim + "], found "
+                    + sg.shape());
+        }
+        this.gateExperts = weights.gateExps() == null ? null : slices(weights.gateExps(), nExpert);
+        this.upExperts = slices(up, nExpert);
+        this.downExperts = slices(weights.downExps(), nExpert);
+    }
+
+    private static void checkExperts(Tensor t, int nExpert, long rows, long cols) {
+        if (t.shape().rank() != 3 || t.shape().dim(0) != nExpert || t.shape().dim(1) != rows || t.cols() != cols) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "': expected shape [" + nExpert + ", " + rows
+                    + ", " + cols + "], found " + t.shape());
+        }
+    }
+
+    private static void checkRouting(MoeConfig c, int nExpert, float[] bias, String name) {
+        if (c.nExpertUsed() > nExpert) {
+            throw new IllegalArgumentException("moe (" + name + "): " + c.nExpertUsed() + " experts used of "
+                    + nExpert);
+        }
+        if (bias != null && bias.length != nExpert) {
+            throw new IllegalArgumentException("moe (" + name + "): selection bias has " + bias.length
+                    + " values for " + nExpert + " experts");
+        }
+        if (c.grouped()) {
+            int per = nExpert / c.nGroup();
+            if (nExpert % c.nGroup() != 0 || per < 2 || c.nExpertUsed() > c.topkGroup() * per) {
+                throw new IllegalArgumentException("moe (" + name + "): " + nExpert + " experts cannot be split into "
+                        + c.nGroup() + " groups of >= 2 with " + c.nExpertUsed() + " used from " + c.topkGroup()
+                        + " groups");
+            }
+        }
+    }
+
+    private static Tensor[] slices(Tensor t, int n) {
+        Tensor[] views = new Tensor[n];
+        for (int e = 0; e < n; e++) {
+            views[e] = t.slice(e);
+        }
+        return views;
+    }
+
+    public MoeConfig config() {
+        return config;
+    }
+
+    public MoeWeights weights() {
+        return weights;
+    }
+
+    /** Number of routed experts. */
+    public int nExpert() {
+        return sizes.nExpert();
+    }
+
+    @Override
+    public MoeState newState(SessionLimits limits) {
+        return new MoeState(this, limits.maxBatch(), sizes, shared == null ? null : shared.newState(limits));
+    }
+
+    @Override
+    public void forward(float[] out, float[] x, int nTokens, BlockState state) {
+        MoeState s = stateOf(state);
+        int dim = sizes.dim();
+        checkCall(out, x, nTokens, s);
+        if (nTokens == 0) {
+            return;
+        }
+        // 1. router logits
+        project(weights.router(), s.logits, x, nTokens);
+        // 2. experts and weights of each token
+        for (int t = 0; t < nTokens; t++) {
+            router.route(t, s);
+        }
+        s.record(nTokens);
+        // 3. routed experts
+        if (nTokens == 1) {
+            s.decodeX = x;
+            s.decodeOut = out;
+            parallel.forRange(config.nExpertUsed() * sizes.ff(), s.decodeUpTask);
+            parallel.forRange(dim, s.decodeDownTask);
+            s.decodeX = null;
+            s.decodeOut = null;
+        } else {
+            batchExperts(out, x, nTokens, s);
+        }
+        // 4. shared expert
+        if (shared != null) {
+            shared.forward(s.sharedOut, x, nTokens, s.sharedScratch);
+            Tensor sg = weights.sharedGate();
+            for (int t = 0; t < nTokens; t++) {
+                if (sg == null) {
+                    kernels.add(out, t * dim, s.sharedOut, t * dim, dim);
+                } else {
+                    float g = 1f / (1f + (float) Math.exp(-sg.dot(0, x, t * dim)));
+                    kernels.axpy(out, t * dim, g, s.sharedOut, t * dim, dim);
+                }
+            }
+        }
+    }
+
+    /** One token: gate and up rows [start, end) of all chosen experts, then the activation. */
+    void decodeUp(MoeState s, int start, int end) {
+        int ff = sizes.ff();
+        for (int i = start; i < end; i++) {
+            int j = i / ff;
+            int r = i - j * ff;
+            int e = s.selected[j];
+            if (gateExperts != null) {
+                s.gate[i] = gateExperts[e].dot(r, s.decodeX, 0);
+            }
+            s.up[i] = upExperts[e].dot(r, s.decodeX, 0);
+        }
+        config.activation().apply(kernels, s.gate, s.up, start, end - start);
+    }
+
+    /** One token: output rows [start, end), the weighted sum over the chosen experts in order. */
+    void decodeDown(MoeState s, int start, int end) {
+        int ff = sizes.ff();
+        int k = config.nExpertUsed();
+        float[] h = gateExperts != null ? s.gate : s.up;
+        for (int r = start; r < end; r++) {
+            float acc = 0f;
+            for (int j = 0; j < k; j++) {
+                acc += s.weights[j] * downExperts[s.selected[j]].dot(r, h, j * ff);
+            }
+            s.decodeOut[r] = acc;
+        }
+    }
+
+    /** A batch: tokens grouped by expert, one matmul per chosen expert and projection. */
+    private void batchExperts(float[] out, float[] x, int nTokens, MoeState s) {
+        int dim = sizes.dim();
+        int ff = sizes.ff();
+        int k = config.nExpertUsed();
+        int nExpert = sizes.nExpert();
+        int n = nTokens * k;
+        // group the (token, slot) pairs by expert, tokens in order (counting sort)
+        Arrays.fill(s.expertStart, 0);
+        for (int i = 0; i < n; i++) {
+            s.expertStart[s.selected[i] + 1]++;
+        }
+        for (int e = 0; e < nExpert; e++) {
+            s.expertStart[e + 1] += s.expertStart[e];
+        }
+        System.arraycopy(s.expertStart, 0, s.cursor, 0, nExpert);
+        for (int i = 0; i < n; i++) {
+            s.assignments[s.cursor[s.selected[i]]++] = i;
+        }
+        Arrays.fill(out, 0, nTokens * dim, 0f);
+        for (int e = 0; e < nExpert; e++) {
+            int from = s.expertStart[e];
+            int count = s.expertStart[e + 1] - from;
+            if (count == 0) {
+                continue;
+            }
+            // gather the rows of the tokens routed to e
+            for (int i = 0; i < count; i++) {
+                int t = s.assignments[from + i] / k;
+                System.arraycopy(x, t * dim, s.gathered, i * dim, dim);
+            }
+            if (gateExperts != null) {
+                project(gateExperts[e], s.gate, s.gathered, count);
+            }
+            project(upExperts[e], s.up, s.gathered, count);
+            float[] h = config.activation().apply(kernels, s.gate, s.up, 0, count * ff);
+            project(downExperts[e], s.expertOut, h, count);
+            // scatter-add with each token's weight for e
+            for (int i = 0; i < count; i++) {
+                int a = s.assignments[from + i];
+                kernels.axpy(out, (a / k) * dim, s.weights[a], s.expertOut, i * dim, dim);
+            }
+        }
+    }
+
+    private void project(Tensor w, float[] dst, float[] src, int nTokens) {
+        if (nTokens == 1) {
+            w.matvec(dst, src, parallel);
+        } else {
+            w.matmul(dst, src, nTokens, parallel);
+        }
+    }
+
+    private MoeState stateOf(BlockState state) {
+        if (!(state instanceof MoeState s) || s.owner != this) {
+            throw new IllegalArgumentException("moe (" + weights.router().name()
+                    + "): state was not created by this block's newState");
+        }
+        return s;
+    }
+
+    private void checkCall(float[] out, float[] x, int nTokens, MoeState s) {
+        if (nTokens < 0 || nTokens > s.maxBatch) {
+            throw new IllegalArgumentException("moe (" + weights.router().name() + "): " + nTokens
+                    + " tokens in one call, the session's batch limit is " + s.maxBatch);
+        }
+        long need = (long) nTokens * sizes.dim();
+        if (x.length < need || out.length < need) {
+            throw new IllegalArgumentException("moe (" + weights.router().name() + "): " + nTokens
+                    + " tokens of width " + sizes.dim() + " need " + need + " values, x has " + x.length
+                    + " and out " + out.length);
+        }
+        if (out == x) {
+            throw new IllegalArgumentException("moe: out and x must be different arrays");
+        }
+    }
+}

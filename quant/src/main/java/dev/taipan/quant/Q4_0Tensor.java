@@ -1,0 +1,59 @@
+package dev.taipan.quant;
+
+import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Shape;
+import dev.taipan.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_0: blocks of 32 weights, {@code w = d * (q - 8)} with an fp16 scale and 4-bit {@code q}
+ * (ggml {@code block_q4_0}, {@code dequantize_row_q4_0}). Block layout, 18 bytes: {@code d} fp16
+ * at 0, {@code qs[16]} at 2; byte {@code j} holds weight {@code j} in its low nibble and weight
+ * {@code j + 16} in its high nibble.
+ */
+public final class Q4_0Tensor extends QuantizedTensor {
+
+    public Q4_0Tensor(String name, Shape shape, MemorySegment data) {
+        super(name, DType.Q4_0, shape, data);
+    }
+
+    @Override
+    protected Tensor view(String viewName, Shape viewShape, MemorySegment bytes) {
+        return new Q4_0Tensor(viewName, viewShape, bytes);
+    }
+
+    @Override
+    void dequantizeBlock(long offset, float[] dst, int dstOff) {
+        float d = fp16(offset);
+        for (int j = 0; j < 16; j++) {
+            int q = u8(offset + 2 + j);
+            dst[dstOff + j] = ((q & 0x0F) - 8) * d;
+            dst[dstOff + j + 16] = ((q >> 4) - 8) * d;
+        }
+    }
+
+    @Override
+    public float dot(long row, float[] x, int xOff) {
+        checkDot(row, x, xOff);
+        long off = row * rowBytes;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int xi = xOff;
+        for (int b = 0; b < blocksPerRow; b++, off += 18, xi += 32) {
+            FloatVector d = FloatVector.broadcast(F, fp16(off));
+            ByteVector q = load16(off + 2);
+            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            for (int p = 0; p < PARTS; p++) {
+                FloatVector w0 = widen(lo, p).mul(d);
+                FloatVector w1 = widen(hi, p).mul(d);
+                acc0 = w0.fma(FloatVector.fromArray(F, x, xi + p * L), acc0);
+                acc1 = w1.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), acc1);
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+}

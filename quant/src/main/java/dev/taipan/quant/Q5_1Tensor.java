@@ -1,0 +1,64 @@
+package dev.taipan.quant;
+
+import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Shape;
+import dev.taipan.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q5_1: blocks of 32 weights, {@code w = d * q + m} with fp16 {@code d}, {@code m} and 5-bit
+ * {@code q} (ggml {@code block_q5_1}, {@code dequantize_row_q5_1}). Block layout, 24 bytes:
+ * {@code d} at 0, {@code m} at 2, {@code qh} (u32 LE, fifth bits) at 4, {@code qs[16]} at 8.
+ */
+public final class Q5_1Tensor extends QuantizedTensor {
+
+    public Q5_1Tensor(String name, Shape shape, MemorySegment data) {
+        super(name, DType.Q5_1, shape, data);
+    }
+
+    @Override
+    protected Tensor view(String viewName, Shape viewShape, MemorySegment bytes) {
+        return new Q5_1Tensor(viewName, viewShape, bytes);
+    }
+
+    @Override
+    void dequantizeBlock(long offset, float[] dst, int dstOff) {
+        float d = fp16(offset);
+        float m = fp16(offset + 2);
+        int qh = data.get(LE_INT, offset + 4);
+        for (int j = 0; j < 16; j++) {
+            int q = u8(offset + 8 + j);
+            int h0 = ((qh >>> j) << 4) & 0x10;
+            int h1 = (qh >>> (j + 12)) & 0x10;
+            dst[dstOff + j] = ((q & 0x0F) | h0) * d + m;
+            dst[dstOff + j + 16] = ((q >> 4) | h1) * d + m;
+        }
+    }
+
+    @Override
+    public float dot(long row, float[] x, int xOff) {
+        checkDot(row, x, xOff);
+        long off = row * rowBytes;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int xi = xOff;
+        for (int b = 0; b < blocksPerRow; b++, off += 24, xi += 32) {
+            FloatVector d = FloatVector.broadcast(F, fp16(off));
+            FloatVector m = FloatVector.broadcast(F, fp16(off + 2));
+            int qh = data.get(LE_INT, off + 4);
+            ByteVector q = load16(off + 8);
+            ByteVector lo = q.and((byte) 0x0F).or(fifthBits(qh, 0));
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(fifthBits(qh, 1));
+            for (int p = 0; p < PARTS; p++) {
+                FloatVector w0 = widen(lo, p).mul(d).add(m);
+                FloatVector w1 = widen(hi, p).mul(d).add(m);
+                acc0 = w0.fma(FloatVector.fromArray(F, x, xi + p * L), acc0);
+                acc1 = w1.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), acc1);
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.taipan.quant;
+
+import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Shape;
+import dev.taipan.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q5_K: super-blocks of 256 weights in 8 sub-blocks of 32, {@code w = d * sc[s] * q - dmin * m[s]}
+ * with 5-bit {@code q} (ggml {@code block_q5_K}, {@code dequantize_row_q5_K}). Layout, 176 bytes:
+ * {@code d} at 0, {@code dmin} at 2, packed {@code scales[12]} at 4 (as Q4_K), {@code qh[32]} at
+ * 16, {@code qs[128]} at 48. For the 64 weights of chunk {@code c}, byte {@code l} of the chunk's
+ * 32 {@code qs} bytes holds weight {@code l} (low nibble) and {@code 32 + l} (high nibble); their
+ * fifth bits are bits {@code 2c} and {@code 2c + 1} of {@code qh[l]}.
+ */
+public final class Q5_KTensor extends QuantizedTensor {
+
+    public Q5_KTensor(String name, Shape shape, MemorySegment data) {
+        super(name, DType.Q5_K, shape, data);
+    }
+
+    @Override
+    protected Tensor view(String viewName, Shape viewShape, MemorySegment bytes) {
+        return new Q5_KTensor(viewName, viewShape, bytes);
+    }
+
+    @Override
+    void dequantizeBlock(long offset, float[] dst, int dstOff) {
+        float d = fp16(offset);
+        float min = fp16(offset + 2);
+        long s = offset + 4;
+        long qh = offset + 16;
+        for (int c = 0; c < 4; c++) {
+            float d1 = d * k4Scale(s, 2 * c);
+            float m1 = min * k4Min(s, 2 * c);
+            float d2 = d * k4Scale(s, 2 * c + 1);
+            float m2 = min * k4Min(s, 2 * c + 1);
+            long ql = offset + 48 + 32L * c;
+            int u1 = 1 << (2 * c);
+            int u2 = 2 << (2 * c);
+            int y = dstOff + 64 * c;
+            for (int l = 0; l < 32; l++) {
+                dst[y + l] = d1 * ((u8(ql + l) & 0x0F) + ((u8(qh + l) & u1) != 0 ? 16 : 0)) - m1;
+            }
+            for (int l = 0; l < 32; l++) {
+                dst[y + 32 + l] = d2 * ((u8(ql + l) >> 4) + ((u8(qh + l) & u2) != 0 ? 16 : 0)) - m2;
+            }
+        }
+    }
+
+    @Override
+    public float dot(long row, float[] x, int xOff) {
+        checkDot(row, x, xOff);
+        long off = row * rowBytes;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int xb = xOff;
+        for (int b = 0; b < blocksPerRow; b++, off += 176, xb += 256) {
+            float d = fp16(off);
+            float min = fp16(off + 2);
+            long s = off + 4;
+            ByteVector hA = load16(off + 16);
+            ByteVector hB = load16(off + 32);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * k4Scale(s, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, min * k4Min(s, 2 * c));
+                FloatVector d2 = FloatVector.broadcast(F, d * k4Scale(s, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, min * k4Min(s, 2 * c + 1));
+                long ql = off + 48 + 32L * c;
+                ByteVector qa = load16(ql);
+                ByteVector qb = load16(ql + 16);
+                ByteVector loA = qa.and((byte) 0x0F).or(fifth(hA, 2 * c));
+                ByteVector loB = qb.and((byte) 0x0F).or(fifth(hB, 2 * c));
+                ByteVector hiA = qa.lanewise(VectorOperators.LSHR, 4).or(fifth(hA, 2 * c + 1));
+                ByteVector hiB = qb.lanewise(VectorOperators.LSHR, 4).or(fifth(hB, 2 * c + 1));
+                int xi = xb + 64 * c;
+                for (int p = 0; p < PARTS; p++) {
+                    int xp = xi + p * L;
+                    acc0 = widen(loA, p).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xp), acc0);
+                    acc1 = widen(loB, p).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xp + 16), acc1);
+                    acc0 = widen(hiA, p).mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xp + 32), acc0);
+                    acc1 = widen(hiB, p).mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xp + 48), acc1);
+                }
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Bit {@code bit} of each byte of {@code qh}, moved to 0x10. */
+    private static ByteVector fifth(ByteVector qh, int bit) {
+        return qh.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+    }
+}

@@ -1,0 +1,195 @@
+package dev.taipan.quant;
+
+import dev.taipan.tensor.AbstractTensor;
+import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Shape;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Common part of the ggml block formats (layouts in ggml-common.h, llama.cpp 34af94cd). A row is
+ * a sequence of {@code cols / blockSize} blocks of {@code blockBytes} bytes. A subclass supplies
+ * {@link #dequantizeBlock}, a transcription of ggml's {@code dequantize_row_*} for one block that
+ * gives bit-identical floats, and a Vector API {@link #dot} that dequantizes each block into
+ * registers and multiplies it into the activation without writing the weights anywhere.
+ *
+ * <p>{@link #row}, {@link #get} and the scalar twin {@link #dotScalar} are built on
+ * {@link #dequantizeBlock}: the twin dequantizes one block at a time and accumulates
+ * {@code w[i] * x[i]} in float, in element order.
+ */
+public abstract sealed class QuantizedTensor extends AbstractTensor
+        permits Q8_0Tensor, Q4_0Tensor, Q4_1Tensor, Q5_0Tensor, Q5_1Tensor, Q2_KTensor, Q3_KTensor,
+                Q4_KTensor, Q5_KTensor, Q6_KTensor, IQ4_NLTensor, MXFP4Tensor {
+
+    static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Float lanes: the preferred shape, kept between 4 and 16 lanes so 16 bytes fill whole vectors. */
+    static final VectorSpecies<Float> F = floatSpecies();
+    /** Lanes of {@link #F}. */
+    static final int L = F.length();
+    /** Bytes are loaded 16 at a time and widened to {@link #PARTS} float vectors. */
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** Float vectors per 16 bytes. */
+    static final int PARTS = 16 / L;
+
+    protected final int blockSize;
+    protected final int blockBytes;
+    protected final int blocksPerRow;
+    protected final long rowBytes;
+    private final long rowCount;
+    private final int colCount;
+
+    protected QuantizedTensor(String name, DType type, Shape shape, MemorySegment data) {
+        super(name, type, shape, data);
+        this.blockSize = type.blockSize();
+        this.blockBytes = type.blockBytes();
+        this.colCount = Math.toIntExact(shape.cols());
+        this.blocksPerRow = colCount / blockSize;
+        this.rowBytes = (long) blocksPerRow * blockBytes;
+        this.rowCount = shape.rows();
+    }
+
+    private static VectorSpecies<Float> floatSpecies() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        if (lanes > 16) {
+            return FloatVector.SPECIES_512;
+        }
+        return lanes < 4 ? FloatVector.SPECIES_128 : FloatVector.SPECIES_PREFERRED;
+    }
+
+    /**
+     * Writes the {@code blockSize} values of the block starting at byte {@code offset} of
+     * {@link #data} to {@code dst[dstOff ..]}, exactly as ggml's {@code dequantize_row_*}.
+     */
+    abstract void dequantizeBlock(long offset, float[] dst, int dstOff);
+
+    @Override
+    public final int cols() {
+        return colCount;
+    }
+
+    @Override
+    public final long rows() {
+        return rowCount;
+    }
+
+    @Override
+    public final long rowBytes() {
+        return rowBytes;
+    }
+
+    @Override
+    public final void row(long row, float[] dst, int dstOff) {
+        Objects.checkIndex(row, rowCount);
+        Objects.checkFromIndexSize(dstOff, colCount, dst.length);
+        long off = row * rowBytes;
+        for (int b = 0; b < blocksPerRow; b++) {
+            dequantizeBlock(off + (long) b * blockBytes, dst, dstOff + b * blockSize);
+        }
+    }
+
+    @Override
+    public final float get(long index) {
+        Objects.checkIndex(index, shape.elementCount());
+        float[] block = new float[blockSize];
+        dequantizeBlock(index / blockSize * blockBytes, block, 0);
+        return block[(int) (index % blockSize)];
+    }
+
+    @Override
+    public final float dotScalar(long row, float[] x, int xOff) {
+        checkDot(row, x, xOff);
+        float[] w = new float[blockSize];
+        long off = row * rowBytes;
+        float sum = 0f;
+        for (int b = 0; b < blocksPerRow; b++) {
+            dequantizeBlock(off + (long) b * blockBytes, w, 0);
+            int xb = xOff + b * blockSize;
+            for (int i = 0; i < blockSize; i++) {
+                sum += w[i] * x[xb + i];
+            }
+        }
+        return sum;
+    }
+
+    /** Bounds of a dot product: the row exists and {@code x} holds a whole row from {@code xOff}. */
+    final void checkDot(long row, float[] x, int xOff) {
+        Objects.checkIndex(row, rowCount);
+        Objects.checkFromIndexSize(xOff, colCount, x.length);
+    }
+
+    /** The fp16 at byte {@code offset}, as float (exact). */
+    final float fp16(long offset) {
+        return Float.float16ToFloat(data.get(LE_SHORT, offset));
+    }
+
+    /** Unsigned byte at {@code offset}. */
+    final int u8(long offset) {
+        return data.get(ValueLayout.JAVA_BYTE, offset) & 0xFF;
+    }
+
+    /** Signed byte at {@code offset}. */
+    final int i8(long offset) {
+        return data.get(ValueLayout.JAVA_BYTE, offset);
+    }
+
+    /**
+     * Q4_K/Q5_K: 6-bit scale {@code j} (0..7) of the 12 packed bytes at {@code s}
+     * (ggml {@code get_scale_min_k4}).
+     */
+    final int k4Scale(long s, int j) {
+        return j < 4 ? u8(s + j) & 63 : (u8(s + j + 4) & 0x0F) | ((u8(s + j - 4) >> 6) << 4);
+    }
+
+    /** Q4_K/Q5_K: 6-bit min {@code j} (0..7) of the 12 packed bytes at {@code s}. */
+    final int k4Min(long s, int j) {
+        return j < 4 ? u8(s + j + 4) & 63 : (u8(s + j + 4) >> 4) | ((u8(s + j) >> 6) << 4);
+    }
+
+    /** 16 bytes at {@code offset}. */
+    final ByteVector load16(long offset) {
+        return ByteVector.fromMemorySegment(B16, data, offset, LE);
+    }
+
+    /**
+     * 16 byte lanes, lane {@code k} = 0x10 where bit {@code 16 * half + k} of {@code qh} is set:
+     * the fifth bits of Q5_0/Q5_1 weights {@code 16 * half ..} moved into place.
+     */
+    static ByteVector fifthBits(int qh, int half) {
+        int bits = qh >>> (16 * half);
+        return LongVector.zero(LongVector.SPECIES_128)
+                .withLane(0, BIT4_OF_EACH_BYTE[bits & 0xFF])
+                .withLane(1, BIT4_OF_EACH_BYTE[(bits >>> 8) & 0xFF])
+                .reinterpretAsBytes();
+    }
+
+    /** Entry {@code v}: byte {@code k} (little-endian) is 0x10 when bit {@code k} of {@code v} is set. */
+    private static final long[] BIT4_OF_EACH_BYTE = new long[256];
+
+    static {
+        for (int v = 0; v < 256; v++) {
+            long e = 0;
+            for (int k = 0; k < 8; k++) {
+                if ((v >> k & 1) != 0) {
+                    e |= 0x10L << (8 * k);
+                }
+            }
+            BIT4_OF_EACH_BYTE[v] = e;
+        }
+    }
+
+    /** Part {@code part} (of {@link #PARTS}) of 16 signed bytes widened to floats. */
+    static FloatVector widen(ByteVector bytes, int part) {
+        return (FloatVector) bytes.convertShape(VectorOperators.B2F, F, part);
+    }
+}

@@ -11,6 +11,10 @@ public final class ArchitectureRegistry {
 
     // One line per family. Keep sorted by module of origin: attention/MoE first, then SSM families.
     private static final List<Architecture> ALL = List.of(
+            new dev.taipan.runtime.arch.ssm.Mamba2Architecture(),
+            new dev.taipan.runtime.arch.ssm.JambaArchitecture(),
+            new dev.taipan.runtime.arch.ssm.GraniteHybridArchitecture(),
+            new dev.taipan.runtime.arch.ssm.NemotronHArchitecture()
     );
 
     private static final Map<String, Architecture> BY_NAME = index();

@@ -42,18 +42,29 @@ public final class Q4_0Tensor extends QuantizedTensor {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int xi = xOff;
-        for (int b = 0; b < blocksPerRow; b++, off += 18, xi += 32) {
-            FloatVector d = FloatVector.broadcast(F, fp16(off));
-            ByteVector q = load16(off + 2);
-            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            for (int p = 0; p < PARTS; p++) {
-                FloatVector w0 = widen(lo, p).mul(d);
-                FloatVector w1 = widen(hi, p).mul(d);
-                acc0 = w0.fma(FloatVector.fromArray(F, x, xi + p * L), acc0);
-                acc1 = w1.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), acc1);
-            }
+        int b = 0;
+        // Two blocks per step, each into its own accumulator: sum((q - 8) * x) per block, then times d.
+        for (; b + 1 < blocksPerRow; b += 2, off += 36, xi += 64) {
+            acc0 = blockDot(off, x, xi).fma(FloatVector.broadcast(F, fp16(off)), acc0);
+            acc1 = blockDot(off + 18, x, xi + 32).fma(FloatVector.broadcast(F, fp16(off + 18)), acc1);
+        }
+        if (b < blocksPerRow) {
+            acc0 = blockDot(off, x, xi).fma(FloatVector.broadcast(F, fp16(off)), acc0);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Lane-wise partial sums of {@code (q[i] - 8) * x[xi + i]} over one block at {@code off}. */
+    private FloatVector blockDot(long off, float[] x, int xi) {
+        ByteVector q = load16(off + 2);
+        ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+        ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+        FloatVector s = widen(lo, 0).mul(FloatVector.fromArray(F, x, xi));
+        s = widen(hi, 0).fma(FloatVector.fromArray(F, x, xi + 16), s);
+        for (int p = 1; p < PARTS; p++) {
+            s = widen(lo, p).fma(FloatVector.fromArray(F, x, xi + p * L), s);
+            s = widen(hi, p).fma(FloatVector.fromArray(F, x, xi + 16 + p * L), s);
+        }
+        return s;
     }
 }

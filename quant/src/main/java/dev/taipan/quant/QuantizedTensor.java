@@ -35,6 +35,8 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
 
     /** Float lanes: the preferred shape, kept between 4 and 16 lanes so 16 bytes fill whole vectors. */
     static final VectorSpecies<Float> F = floatSpecies();
+    /** Int lanes of the same shape as {@link #F}. */
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
     /** Lanes of {@link #F}. */
     static final int L = F.length();
     /** Bytes are loaded 16 at a time and widened to {@link #PARTS} float vectors. */
@@ -188,8 +190,11 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
         }
     }
 
-    /** Part {@code part} (of {@link #PARTS}) of 16 signed bytes widened to floats. */
+    /**
+     * Part {@code part} (of {@link #PARTS}) of 16 signed bytes widened to floats (through int lanes:
+     * sign-extend, then convert, which C2 compiles to two instructions).
+     */
     static FloatVector widen(ByteVector bytes, int part) {
-        return (FloatVector) bytes.convertShape(VectorOperators.B2F, F, part);
+        return (FloatVector) bytes.convertShape(VectorOperators.B2I, I, part).convert(VectorOperators.I2F, 0);
     }
 }

@@ -1,6 +1,8 @@
 package dev.taipan.quant;
 
+import dev.taipan.tensor.BF16Tensor;
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.F16Tensor;
 import dev.taipan.tensor.F32Tensor;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
@@ -14,7 +16,7 @@ import java.util.Set;
  * never copied.
  */
 public final class TensorFactory {
-    private static final Set<DType> SUPPORTED = EnumSet.of(DType.F32, DType.Q8_0, DType.Q4_0, DType.Q4_1,
+    private static final Set<DType> SUPPORTED = EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q4_1,
             DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.IQ4_NL,
             DType.MXFP4);
 
@@ -30,6 +32,8 @@ public final class TensorFactory {
     public static Tensor create(String name, DType type, Shape shape, MemorySegment data) {
         return switch (type) {
             case F32 -> new F32Tensor(name, shape, data);
+            case F16 -> new F16Tensor(name, shape, data);
+            case BF16 -> new BF16Tensor(name, shape, data);
             case Q8_0 -> new Q8_0Tensor(name, shape, data);
             case Q4_0 -> new Q4_0Tensor(name, shape, data);
             case Q4_1 -> new Q4_1Tensor(name, shape, data);

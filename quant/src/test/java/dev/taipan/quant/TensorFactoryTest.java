@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taipan.tensor.BF16Tensor;
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.F16Tensor;
 import dev.taipan.tensor.F32Tensor;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
@@ -22,6 +24,10 @@ class TensorFactoryTest {
         assertInstanceOf(F32Tensor.class, t);
         assertEquals("w", t.name());
         assertTrue(TensorFactory.isSupported(DType.F32));
+        assertInstanceOf(F16Tensor.class,
+                TensorFactory.create("h", DType.F16, Shape.of(2, 3), MemorySegment.ofArray(new byte[12])));
+        assertInstanceOf(BF16Tensor.class,
+                TensorFactory.create("b", DType.BF16, Shape.of(2, 3), MemorySegment.ofArray(new byte[12])));
     }
 
     @Test

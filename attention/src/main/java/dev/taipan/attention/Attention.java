@@ -77,10 +77,16 @@ public final class Attention implements Block {
         int start = cache.length();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
-        // 1. projections
-        project(weights.wq(), cache.q, x, nTokens);
-        project(weights.wk(), cache.k, x, nTokens);
-        project(weights.wv(), cache.v, x, nTokens);
+        // 1. projections (one token: q, k and v rows in one parallel pass)
+        if (nTokens == 1) {
+            cache.callX = x;
+            parallel.forRange(qDim + 2 * kvDim, cache.qkvTask);
+            cache.callX = null;
+        } else {
+            weights.wq().matmul(cache.q, x, nTokens, parallel);
+            weights.wk().matmul(cache.k, x, nTokens, parallel);
+            weights.wv().matmul(cache.v, x, nTokens, parallel);
+        }
         for (int t = 0; t < nTokens; t++) {
             int qOff = t * qDim;
             int kvOff = t * kvDim;
@@ -112,6 +118,21 @@ public final class Attention implements Block {
         project(weights.wo(), out, cache.att, nTokens);
         for (int t = 0; t < nTokens; t++) {
             addBias(out, t * config.dim(), weights.bo());
+        }
+    }
+
+    /** One token: rows [start, end) of the stacked q, k and v projections. */
+    void projectQkv(KvCache cache, int start, int end) {
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        for (int r = start; r < Math.min(end, qDim); r++) {
+            cache.q[r] = weights.wq().dot(r, cache.callX, 0);
+        }
+        for (int r = Math.max(start, qDim); r < Math.min(end, qDim + kvDim); r++) {
+            cache.k[r - qDim] = weights.wk().dot(r - qDim, cache.callX, 0);
+        }
+        for (int r = Math.max(start, qDim + kvDim); r < end; r++) {
+            cache.v[r - qDim - kvDim] = weights.wv().dot(r - qDim - kvDim, cache.callX, 0);
         }
     }
 

@@ -35,7 +35,9 @@ public final class KvCache implements BlockState {
     final float[] scores; // (nHeads, capacity) one row of softmax weights per head
     int callStart;        // position of the first token of the current call
     int callTokens;       // tokens in the current call
+    float[] callX;        // the input of a one-token call
     final Parallel.RangeTask headTask;
+    final Parallel.RangeTask qkvTask;
 
     KvCache(Attention owner, AttentionConfig config, SessionLimits limits) {
         this.owner = owner;
@@ -56,6 +58,7 @@ public final class KvCache implements BlockState {
         this.att = new float[q.length];
         this.scores = new float[arrayLength((long) config.nHeads() * capacity, "score scratch")];
         this.headTask = (start, end) -> owner.attendHeads(this, start, end);
+        this.qkvTask = (start, end) -> owner.projectQkv(this, start, end);
     }
 
     private static int arrayLength(long n, String what) {

@@ -39,6 +39,7 @@ public final class MoeState implements BlockState {
     // Decode: the token being processed, read by the tasks below.
     float[] decodeX;
     float[] decodeOut;
+    float sharedGateValue; // sigmoid(sharedGate · x), or 1 when ungated
     final Parallel.RangeTask decodeUpTask;
     final Parallel.RangeTask decodeDownTask;
 

@@ -22,7 +22,8 @@ import java.util.Arrays;
  *     when it is gated (Qwen2-MoE)</li>
  * </ol>
  * Expert weights stay in their 3-D tensors; per-expert views are made once here. One token
- * (decode) touches only its chosen experts, in one parallel pass for gate/up and one for down.
+ * (decode) touches only its chosen experts: one parallel pass computes the gate/up rows of the
+ * chosen and shared experts, a second the output rows.
  * A batch (prefill) is grouped by expert: the rows routed to an expert are gathered, multiplied
  * by its weights once ({@link Tensor#matmul}), and added back with their weights, so each chosen
  * expert's weights are streamed once per batch. The batch path sums the experts of a token in
@@ -155,17 +156,20 @@ public final class SparseMoe implements Block {
             router.route(t, s);
         }
         s.record(nTokens);
-        // 3. routed experts
         if (nTokens == 1) {
+            // 3-4. one token: chosen experts and shared expert in two parallel passes
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forRange(config.nExpertUsed() * sizes.ff(), s.decodeUpTask);
+            parallel.forRange(config.nExpertUsed() * sizes.ff() + sharedFf(), s.decodeUpTask);
+            Tensor sg = weights.sharedGate();
+            s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
             parallel.forRange(dim, s.decodeDownTask);
             s.decodeX = null;
             s.decodeOut = null;
-        } else {
-            batchExperts(out, x, nTokens, s);
+            return;
         }
+        // 3. routed experts, grouped by expert
+        batchExperts(out, x, nTokens, s);
         // 4. shared expert
         if (shared != null) {
             shared.forward(s.sharedOut, x, nTokens, s.sharedScratch);
@@ -174,17 +178,29 @@ public final class SparseMoe implements Block {
                 if (sg == null) {
                     kernels.add(out, t * dim, s.sharedOut, t * dim, dim);
                 } else {
-                    float g = 1f / (1f + (float) Math.exp(-sg.dot(0, x, t * dim)));
-                    kernels.axpy(out, t * dim, g, s.sharedOut, t * dim, dim);
+                    kernels.axpy(out, t * dim, sigmoid(sg.dot(0, x, t * dim)), s.sharedOut, t * dim, dim);
                 }
             }
         }
     }
 
-    /** One token: gate and up rows [start, end) of all chosen experts, then the activation. */
+    private static float sigmoid(float v) {
+        return 1f / (1f + (float) Math.exp(-v));
+    }
+
+    private int sharedFf() {
+        return shared == null ? 0 : shared.ff();
+    }
+
+    /**
+     * One token: rows [start, end) of the gate and up projections of all chosen experts, then of
+     * the shared expert, each followed by the activation.
+     */
     void decodeUp(MoeState s, int start, int end) {
         int ff = sizes.ff();
-        for (int i = start; i < end; i++) {
+        int routed = config.nExpertUsed() * ff;
+        int split = Math.max(start, Math.min(end, routed));
+        for (int i = start; i < split; i++) {
             int j = i / ff;
             int r = i - j * ff;
             int e = s.selected[j];
@@ -193,18 +209,39 @@ public final class SparseMoe implements Block {
             }
             s.up[i] = upExperts[e].dot(r, s.decodeX, 0);
         }
-        config.activation().apply(kernels, s.gate, s.up, start, end - start);
+        if (split > start) {
+            config.activation().apply(kernels, s.gate, s.up, start, split - start);
+        }
+        if (split < end) {
+            FfnWeights sw = weights.shared();
+            DenseFfn.Scratch ss = s.sharedScratch;
+            for (int r = split - routed; r < end - routed; r++) {
+                if (sw.gate() != null) {
+                    ss.gate[r] = sw.gate().dot(r, s.decodeX, 0);
+                }
+                ss.up[r] = sw.up().dot(r, s.decodeX, 0);
+            }
+            config.activation().apply(kernels, ss.gate, ss.up, split - routed, end - split);
+        }
     }
 
-    /** One token: output rows [start, end), the weighted sum over the chosen experts in order. */
+    /**
+     * One token: output rows [start, end), the weighted sum over the chosen experts in order of
+     * choice, then plus the (gated) shared expert, as ggml adds them.
+     */
     void decodeDown(MoeState s, int start, int end) {
         int ff = sizes.ff();
         int k = config.nExpertUsed();
         float[] h = gateExperts != null ? s.gate : s.up;
+        Tensor sharedDown = shared == null ? null : weights.shared().down();
+        float[] sh = shared == null ? null : (gateExperts != null ? s.sharedScratch.gate : s.sharedScratch.up);
         for (int r = start; r < end; r++) {
             float acc = 0f;
             for (int j = 0; j < k; j++) {
                 acc += s.weights[j] * downExperts[s.selected[j]].dot(r, h, j * ff);
+            }
+            if (sharedDown != null) {
+                acc += s.sharedGateValue * sharedDown.dot(r, sh, 0);
             }
             s.decodeOut[r] = acc;
         }

@@ -1,6 +1,7 @@
 package dev.taipan.loaders.tokenizer;
 
 import dev.taipan.loaders.Metadata;
+import java.nio.file.Path;
 
 /** Creates {@link Tokenizer}s from model metadata. */
 public final class Tokenizers {
@@ -16,5 +17,18 @@ public final class Tokenizers {
      */
     public static Tokenizer fromMetadata(Metadata metadata) {
         return new Tokenizer(Vocabulary.read(metadata));
+    }
+
+    /**
+     * The tokenizer of a Hugging Face {@code tokenizer.json} (byte-level BPE: GPT-2, Llama 3, Qwen2
+     * and similar), converted as llama.cpp's convert_hf_to_gguf.py would and then read like GGUF.
+     * {@code tokenizer_config.json}, {@code config.json} and {@code chat_template.jinja} next to it
+     * supply BOS/EOS and the chat template when present.
+     *
+     * @throws dev.taipan.loaders.ModelFormatException naming the file and field when it is missing,
+     *         malformed, or not byte-level BPE with a known pre-tokenizer
+     */
+    public static Tokenizer fromTokenizerJson(Path tokenizerJson) {
+        return fromMetadata(TokenizerJson.read(tokenizerJson));
     }
 }

@@ -14,7 +14,8 @@ public final class ArchitectureRegistry {
             new dev.taipan.runtime.arch.ssm.Mamba2Architecture(),
             new dev.taipan.runtime.arch.ssm.JambaArchitecture(),
             new dev.taipan.runtime.arch.ssm.GraniteHybridArchitecture(),
-            new dev.taipan.runtime.arch.ssm.NemotronHArchitecture()
+            new dev.taipan.runtime.arch.ssm.NemotronHArchitecture(),
+            new dev.taipan.runtime.arch.ssm.FalconH1Architecture()
     );
 
     private static final Map<String, Architecture> BY_NAME = index();

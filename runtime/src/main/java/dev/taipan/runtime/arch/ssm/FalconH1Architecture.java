@@ -1,0 +1,82 @@
+package dev.taipan.runtime.arch.ssm;
+
+import dev.taipan.attention.Attention;
+import dev.taipan.attention.AttentionConfig;
+import dev.taipan.loaders.Metadata;
+import dev.taipan.loaders.TensorSource;
+import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BuildContext;
+import dev.taipan.runtime.arch.DecoderLayer;
+import dev.taipan.runtime.arch.LayerKind;
+import dev.taipan.runtime.arch.MetaKey;
+import dev.taipan.runtime.arch.Network;
+import dev.taipan.runtime.arch.Norm;
+import dev.taipan.runtime.arch.TensorName;
+import dev.taipan.runtime.arch.Weights;
+import dev.taipan.ssm.mamba2.Mamba2Config;
+import dev.taipan.ssm.mamba2.Mamba2Mixer;
+import dev.taipan.tensor.Rope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code falcon-h1}: TII Falcon-H1, llama.cpp 34af94cd src/models/falcon-h1.cpp. Every layer runs
+ * attention (RoPE NEOX) and Mamba-2 side by side on the same {@code attn_norm} output and adds
+ * both to the residual ({@link ParallelMixers}); then {@code ffn_norm} and a dense SwiGLU FFN.
+ * The μP multipliers of the original checkpoints are folded into the weights by the converter,
+ * so the graph has no extra scales. {@code attn_output.bias}, which llama.cpp loads but never
+ * uses, and FFN biases are not supported (the file is rejected naming them). No reference
+ * fixture exists; the tests check prefill against decoding and the wiring by hand.
+ */
+public final class FalconH1Architecture implements Architecture {
+
+    @Override
+    public Set<String> names() {
+        return Set.of("falcon-h1");
+    }
+
+    @Override
+    public Network build(TensorSource source, BuildContext ctx) {
+        Metadata md = source.metadata();
+        String arch = md.getString(MetaKey.GENERAL_ARCHITECTURE.key(""));
+        int dim = SsmBindings.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
+        int nLayers = SsmBindings.intKey(md, MetaKey.BLOCK_COUNT, arch);
+        float eps = SsmBindings.rmsEps(md, arch);
+        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), nLayers);
+        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), nLayers);
+        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), nLayers);
+        float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
+        Mamba2Config ssm = SsmBindings.mamba2Config(md, arch, dim, eps);
+        Weights w = new Weights(source);
+        LayerKind kind = new LayerKind(LayerKind.Mixer.ATTENTION_AND_MAMBA2, LayerKind.Ffn.DENSE);
+        List<DecoderLayer> layers = new ArrayList<>(nLayers);
+        for (int l = 0; l < nLayers; l++) {
+            int headDim = HybridBindings.headDim(md, arch, dim, nHead[l]);
+            int nRot = md.getInt(MetaKey.ROPE_DIMENSION_COUNT.key(arch), headDim);
+            Rope rope = Rope.of(Rope.Layout.NEOX, headDim, nRot, md.getFloat(MetaKey.ROPE_FREQ_BASE.key(arch), 10000f), 1f);
+            AttentionConfig ac = AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim).withRope(rope);
+            if (attnScale != 0f) {
+                ac = ac.withScale(attnScale);
+            }
+            Attention attention = HybridBindings.attention(w, l, ac, HybridBindings.OutBias.NONE, ctx);
+            Mamba2Mixer mamba = SsmBindings.mamba2(w, l, ssm, false, ctx);
+            layers.add(new DecoderLayer(kind, SsmBindings.rms(w, TensorName.ATTN_NORM.weight(l), dim, eps),
+                    new ParallelMixers(attention, mamba, dim, ctx.kernels()), ffnNorm(w, l, dim, eps),
+                    HybridBindings.swiglu(w, l, dim, nFf[l], ctx), 1f));
+        }
+        Network.Head head = SsmBindings.head(w, dim, eps, Network.Scales.NONE);
+        w.checkAllUsed();
+        return new Network(arch, head, layers, ctx);
+    }
+
+    // llama.cpp asks for tn(LLM_TENSOR_FFN_NORM, i), i.e. "blk.N.ffn_norm" without a suffix; the
+    // converter writes "blk.N.ffn_norm.weight": accept either
+    private static Norm ffnNorm(Weights w, int l, int dim, float eps) {
+        String bare = TensorName.FFN_NORM.plain(l);
+        if (w.source().find(bare).isPresent()) {
+            return SsmBindings.rms(w, bare, dim, eps);
+        }
+        return SsmBindings.rms(w, TensorName.FFN_NORM.weight(l), dim, eps);
+    }
+}

@@ -64,7 +64,7 @@ public final class Attention implements Block {
 
     @Override
     public KvCache newState(SessionLimits limits) {
-        return new KvCache(this, config, limits);
+        return new KvCache(this, config, limits, kernels);
     }
 
     @Override
@@ -136,22 +136,19 @@ public final class Attention implements Block {
         }
     }
 
-    /** Attention of query heads [hStart, hEnd) for every token of the current call. */
+    /**
+     * Attention of query heads [hStart, hEnd) for every token of the current call, the heads of
+     * one key/value group together.
+     */
     void attendHeads(KvCache cache, int hStart, int hEnd) {
-        int headDim = config.headDim();
-        int qDim = config.qDim();
-        int window = config.slidingWindow();
-        for (int h = hStart; h < hEnd; h++) {
-            int g = h / config.groupSize();
-            int row = h * cache.capacity();
+        int groupSize = config.groupSize();
+        for (int h = hStart; h < hEnd; ) {
+            int g = h / groupSize;
+            int groupEnd = Math.min(hEnd, (g + 1) * groupSize);
             for (int t = 0; t < cache.callTokens; t++) {
-                int pos = cache.callStart + t;
-                int from = window > 0 ? Math.max(0, pos - window + 1) : 0;
-                int off = t * qDim + h * headDim;
-                cache.keyScores(cache.scores, row, g, from, pos + 1, cache.q, off, config.scale(), kernels);
-                kernels.softmax(cache.scores, row, pos + 1 - from);
-                cache.weightedValues(cache.att, off, g, from, pos + 1, cache.scores, row, kernels);
+                cache.attend(g, h, groupEnd, t);
             }
+            h = groupEnd;
         }
     }
 

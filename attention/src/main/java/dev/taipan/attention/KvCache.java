@@ -8,18 +8,24 @@ import java.util.Arrays;
 
 /**
  * Per-session state of one {@link Attention} layer: the keys and values of every position seen
- * (up to the session's context length, never wrapped) and the layer's preallocated scratch.
+ * (up to the session's context length, never wrapped), the layer's preallocated scratch, and the
+ * attention over the cached positions ({@link #attend}).
  *
  * <p>Layout is head-major, {@code (nKvHeads, contextLength, headDim)}, so that one head's keys
- * are contiguous when a query scans them. Storage is F32 ({@code float[]}) or F16
+ * are contiguous when a query scans them; the query heads sharing a key/value head are scored
+ * together, so each cached row is read once per group. Storage is F32 ({@code float[]}) or F16
  * ({@code short[]} of IEEE half bits), see {@link KvCacheType}.
  */
 public final class KvCache implements BlockState {
     final Attention owner;
     private final KvCacheType type;
+    private final Kernels kernels;
     private final int capacity;
     private final int nKvHeads;
     private final int headDim;
+    private final int qDim;
+    private final int window;
+    private final float scale;
     private final float[] k32; // (nKvHeads, capacity, headDim) when F32
     private final float[] v32; // (nKvHeads, capacity, headDim) when F32
     private final short[] k16; // (nKvHeads, capacity, headDim) when F16
@@ -28,23 +34,28 @@ public final class KvCache implements BlockState {
 
     // Scratch of one forward call (maxBatch tokens).
     final int maxBatch;
-    final float[] q;      // (maxBatch, nHeads * headDim)
-    final float[] k;      // (maxBatch, nKvHeads * headDim)
-    final float[] v;      // (maxBatch, nKvHeads * headDim)
-    final float[] att;    // (maxBatch, nHeads * headDim) attention output before wo
-    final float[] scores; // (nHeads, capacity) one row of softmax weights per head
-    int callStart;        // position of the first token of the current call
-    int callTokens;       // tokens in the current call
-    float[] callX;        // the input of a one-token call
+    final float[] q;       // (maxBatch, nHeads * headDim)
+    final float[] k;       // (maxBatch, nKvHeads * headDim)
+    final float[] v;       // (maxBatch, nKvHeads * headDim)
+    final float[] att;     // (maxBatch, nHeads * headDim) attention output before wo
+    private final float[] scores; // (nHeads, capacity) one row of softmax weights per head
+    private final float[] rows;   // (nHeads, headDim) an F16 row widened, at the group's first head
+    int callStart;         // position of the first token of the current call
+    int callTokens;        // tokens in the current call
+    float[] callX;         // the input of a one-token call
     final Parallel.RangeTask headTask;
     final Parallel.RangeTask qkvTask;
 
-    KvCache(Attention owner, AttentionConfig config, SessionLimits limits) {
+    KvCache(Attention owner, AttentionConfig config, SessionLimits limits, Kernels kernels) {
         this.owner = owner;
         this.type = config.cacheType();
+        this.kernels = kernels;
         this.capacity = limits.contextLength();
         this.nKvHeads = config.nKvHeads();
         this.headDim = config.headDim();
+        this.qDim = config.qDim();
+        this.window = config.slidingWindow();
+        this.scale = config.scale();
         int cacheLen = arrayLength((long) nKvHeads * capacity * headDim, "KV cache");
         boolean f32 = type == KvCacheType.F32;
         this.k32 = f32 ? new float[cacheLen] : null;
@@ -52,11 +63,12 @@ public final class KvCache implements BlockState {
         this.k16 = f32 ? null : new short[cacheLen];
         this.v16 = f32 ? null : new short[cacheLen];
         this.maxBatch = limits.maxBatch();
-        this.q = new float[arrayLength((long) maxBatch * config.qDim(), "query scratch")];
+        this.q = new float[arrayLength((long) maxBatch * qDim, "query scratch")];
         this.k = new float[arrayLength((long) maxBatch * config.kvDim(), "key scratch")];
         this.v = new float[k.length];
         this.att = new float[q.length];
         this.scores = new float[arrayLength((long) config.nHeads() * capacity, "score scratch")];
+        this.rows = f32 ? new float[0] : new float[qDim];
         this.headTask = (start, end) -> owner.attendHeads(this, start, end);
         this.qkvTask = (start, end) -> owner.projectQkv(this, start, end);
     }
@@ -115,40 +127,50 @@ public final class KvCache implements BlockState {
     }
 
     /**
-     * {@code dst[dstOff + t - from] = scale * (q · key(g, t))} for t in [from, to). With an F16
-     * cache {@code q} must already hold F16-representable values.
+     * Attention of token {@code t} of the current call for query heads [h0, h1), which all use
+     * kv head {@code g}: {@code att_h = softmax(scale * q_h K^T) V} over the visible positions
+     * (causal, and within the sliding window if any). With an F16 cache the queries must already
+     * be F16-representable; the softmax weights are rounded to F16 before they weight the values.
      */
-    void keyScores(float[] dst, int dstOff, int g, int from, int to, float[] query, int qOff,
-                   float scale, Kernels kernels) {
-        for (int t = from; t < to; t++) {
-            int base = (g * capacity + t) * headDim;
-            float s;
-            if (k32 != null) {
-                s = kernels.dot(query, qOff, k32, base, headDim);
-            } else {
-                s = 0f;
-                for (int d = 0; d < headDim; d++) {
-                    s += query[qOff + d] * Float.float16ToFloat(k16[base + d]);
-                }
+    void attend(int g, int h0, int h1, int t) {
+        int pos = callStart + t;
+        int from = window > 0 ? Math.max(0, pos - window + 1) : 0;
+        int n = pos + 1 - from;
+        int qOff = t * qDim;
+        int widened = h0 * headDim;
+        // scores = scale * q K^T, one row of the group at a time
+        for (int j = 0; j < n; j++) {
+            int base = (g * capacity + from + j) * headDim;
+            float[] keys = k32 != null ? k32 : widen(k16, base, widened);
+            int kOff = k32 != null ? base : widened;
+            for (int h = h0; h < h1; h++) {
+                scores[h * capacity + j] = kernels.dot(q, qOff + h * headDim, keys, kOff, headDim) * scale;
             }
-            dst[dstOff + t - from] = s * scale;
+        }
+        for (int h = h0; h < h1; h++) {
+            kernels.softmax(scores, h * capacity, n);
+            Arrays.fill(att, qOff + h * headDim, qOff + (h + 1) * headDim, 0f);
+        }
+        // att = p V
+        for (int j = 0; j < n; j++) {
+            int base = (g * capacity + from + j) * headDim;
+            float[] values = v32 != null ? v32 : widen(v16, base, widened);
+            int vOff = v32 != null ? base : widened;
+            for (int h = h0; h < h1; h++) {
+                float p = scores[h * capacity + j];
+                if (v32 == null) {
+                    p = Float.float16ToFloat(Float.floatToFloat16(p));
+                }
+                kernels.axpy(att, qOff + h * headDim, p, values, vOff, headDim);
+            }
         }
     }
 
-    /** {@code dst[dstOff ..+ headDim) = sum_t p[pOff + t - from] * value(g, t)} for t in [from, to). */
-    void weightedValues(float[] dst, int dstOff, int g, int from, int to, float[] p, int pOff,
-                        Kernels kernels) {
-        Arrays.fill(dst, dstOff, dstOff + headDim, 0f);
-        for (int t = from; t < to; t++) {
-            int base = (g * capacity + t) * headDim;
-            if (v32 != null) {
-                kernels.axpy(dst, dstOff, p[pOff + t - from], v32, base, headDim);
-            } else {
-                float w = Float.float16ToFloat(Float.floatToFloat16(p[pOff + t - from]));
-                for (int d = 0; d < headDim; d++) {
-                    dst[dstOff + d] += w * Float.float16ToFloat(v16[base + d]);
-                }
-            }
+    /** Widens {@code headDim} F16 values at {@code src[off]} into {@code rows[dstOff]}. */
+    private float[] widen(short[] src, int off, int dstOff) {
+        for (int d = 0; d < headDim; d++) {
+            rows[dstOff + d] = Float.float16ToFloat(src[off + d]);
         }
+        return rows;
     }
 }

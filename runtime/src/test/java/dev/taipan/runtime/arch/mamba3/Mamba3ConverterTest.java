@@ -1,0 +1,104 @@
+package dev.taipan.runtime.arch.mamba3;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taipan.loaders.gguf.GgufFile;
+import dev.taipan.loaders.gguf.GgufWriter;
+import dev.taipan.loaders.safetensors.SafetensorsSource;
+import dev.taipan.runtime.arch.Network;
+import dev.taipan.runtime.arch.Weights;
+import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Kernels;
+import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.Tensor;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@code safetensors → mamba3 GGUF}: the converted file loads through the GGUF path and gives the
+ * safetensors directory's logits. F32: within 1e-5. F16: within 1e-4 for the BF16 checkpoint (its
+ * values are exact in F16) and within 5e-3 for the F32 ones (F16 rounding of the matrices).
+ * F16, Q8_0 and Q4_0 files equal, within 1e-4, an F32 file holding their dequantized values (so
+ * the only difference is the storage), and their distance to the original logits, relative to
+ * max(1, max|logit|), stays under the measured quantization error of these random-weight models
+ * with 48/64-wide rows (two or three blocks per row): Q8_0 ≤ 0.03 (measured 0.014), Q4_0 ≤ 0.35
+ * (measured 0.24); ../shared/fixtures/README.md measures Q8_0 errors of the same size in llama.cpp.
+ */
+class Mamba3ConverterTest {
+    private static final Parallel PAR = Parallel.create(2);
+
+    @TempDir
+    Path tmp;
+
+    @AfterAll
+    static void close() {
+        PAR.close();
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "siso_softplus_f32, F32, 1e-5",
+        "mimo2_outnorm_heavytail_bf16, F32, 1e-5",
+        "siso_heavytail_rope1_g2_f32, F16, 5e-3",
+        "mimo2_outnorm_heavytail_bf16, F16, 1e-4",
+        "siso_heavytail_rope1_g2_f32, Q8_0, 0.03",
+        "mimo2_outnorm_heavytail_bf16, Q8_0, 0.03",
+        "siso_softplus_f32, Q4_0, 0.35",
+        "mimo2_outnorm_heavytail_bf16, Q4_0, 0.35"})
+    void convertedFileGivesTheSameLogits(String fixture, Mamba3GgufConverter.Target target, double tol) {
+        Path dir = Mamba3Run.FIXTURES.resolve(fixture);
+        int[] tokens = Mamba3Run.tokens(dir);
+        float[][] expected;
+        try (SafetensorsSource st = SafetensorsSource.open(dir)) {
+            expected = Mamba3Run.logits(Mamba3Run.build(st, Kernels.vector(), PAR), tokens, tokens.length);
+        }
+        Path out = tmp.resolve(fixture + "-" + target + ".gguf");
+        Mamba3GgufConverter.convert(dir, out, target);
+        try (GgufFile gguf = GgufFile.open(out)) {
+            assertEquals(Mamba3Architecture.NAME, gguf.metadata().getString("general.architecture"));
+            assertEquals(target.type(), gguf.get("blk.0.ssm_out.weight").type(), "matrix type");
+            assertEquals(DType.F32, gguf.get("blk.0.ssm_b_bias").type(), "small parameters stay F32");
+            Network net = Mamba3Run.build(gguf, Kernels.vector(), PAR);
+            float[][] got = Mamba3Run.logits(net, tokens, tokens.length);
+            double scale = target.type().isBlockFormat() ? Math.max(1, maxAbs(expected)) : 1;
+            double diff = Mamba3Run.maxDiff(expected, got) / scale;
+            assertTrue(diff <= tol, fixture + " " + target + ": max|diff| " + diff + " > " + tol);
+            if (target != Mamba3GgufConverter.Target.F32) {
+                float[][] deq = Mamba3Run.logits(Mamba3Run.build(dequantized(gguf), Kernels.vector(), PAR),
+                        tokens, tokens.length);
+                double d = Mamba3Run.maxDiff(deq, got);
+                assertTrue(d <= 1e-4, fixture + " " + target + " vs dequantized F32: " + d);
+            }
+        }
+    }
+
+    private static double maxAbs(float[][] x) {
+        double m = 0;
+        for (float[] row : x) {
+            for (float v : row) {
+                m = Math.max(m, Math.abs(v));
+            }
+        }
+        return m;
+    }
+
+    // the same file with every tensor stored as F32 holding its exact (dequantized) values
+    private GgufFile dequantized(GgufFile q) {
+        GgufWriter w = new GgufWriter();
+        for (String key : q.metadata().keys()) {
+            q.kvs().stream().filter(kv -> kv.key().equals(key)).findFirst()
+                    .ifPresent(kv -> w.put(kv.key(), kv.type(), kv.value()));
+        }
+        for (String name : q.names()) {
+            Tensor t = q.get(name);
+            w.addF32(name, t.shape(), Weights.toFloats(t));
+        }
+        Path p = tmp.resolve("deq-" + q.path().getFileName());
+        w.write(p);
+        return GgufFile.open(p);
+    }
+}

@@ -15,7 +15,8 @@ public final class ArchitectureRegistry {
             new dev.taipan.runtime.arch.ssm.JambaArchitecture(),
             new dev.taipan.runtime.arch.ssm.GraniteHybridArchitecture(),
             new dev.taipan.runtime.arch.ssm.NemotronHArchitecture(),
-            new dev.taipan.runtime.arch.ssm.FalconH1Architecture()
+            new dev.taipan.runtime.arch.ssm.FalconH1Architecture(),
+            new dev.taipan.runtime.arch.mamba3.Mamba3Architecture()
     );
 
     private static final Map<String, Architecture> BY_NAME = index();

@@ -84,20 +84,32 @@ public final class DenseFfn implements Block {
         if (out == x) {
             throw new IllegalArgumentException("ffn: out and x must be different arrays");
         }
-        if (weights.gate() != null) {
-            project(weights.gate(), s.gate, x, nTokens);
+        float[] h = activation.gated() ? s.gate : s.up;
+        if (nTokens == 1) {
+            // one token: gate and up rows and the activation in one parallel pass
+            s.x = x;
+            parallel.forRange(ff, s.upTask);
+            s.x = null;
+            weights.down().matvec(out, h, parallel);
+            return;
         }
-        project(weights.up(), s.up, x, nTokens);
-        float[] h = activation.apply(kernels, s.gate, s.up, 0, nTokens * ff);
-        project(weights.down(), out, h, nTokens);
+        if (weights.gate() != null) {
+            weights.gate().matmul(s.gate, x, nTokens, parallel);
+        }
+        weights.up().matmul(s.up, x, nTokens, parallel);
+        activation.apply(kernels, s.gate, s.up, 0, nTokens * ff);
+        weights.down().matmul(out, h, nTokens, parallel);
     }
 
-    private void project(Tensor w, float[] dst, float[] src, int nTokens) {
-        if (nTokens == 1) {
-            w.matvec(dst, src, parallel);
-        } else {
-            w.matmul(dst, src, nTokens, parallel);
+    /** One token: gate and up rows [start, end), then the activation. */
+    void upRows(Scratch s, int start, int end) {
+        for (int r = start; r < end; r++) {
+            if (weights.gate() != null) {
+                s.gate[r] = weights.gate().dot(r, s.x, 0);
+            }
+            s.up[r] = weights.up().dot(r, s.x, 0);
         }
+        activation.apply(kernels, s.gate, s.up, start, end - start);
     }
 
     /** Scratch activations of one session: no cache, nothing carried between calls. */
@@ -105,6 +117,8 @@ public final class DenseFfn implements Block {
         final DenseFfn owner;
         final float[] gate; // (maxBatch, ff)
         final float[] up;   // (maxBatch, ff)
+        float[] x;          // the input of a one-token call
+        final Parallel.RangeTask upTask;
 
         Scratch(DenseFfn owner, long size) {
             if (size > Integer.MAX_VALUE - 16) {
@@ -113,6 +127,7 @@ public final class DenseFfn implements Block {
             this.owner = owner;
             this.gate = owner.activation.gated() ? new float[(int) size] : new float[0];
             this.up = new float[(int) size];
+            this.upTask = (start, end) -> owner.upRows(this, start, end);
         }
 
         @Override

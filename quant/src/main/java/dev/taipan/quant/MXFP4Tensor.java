@@ -56,7 +56,7 @@ public final class MXFP4Tensor extends QuantizedTensor {
             FloatVector d = FloatVector.broadcast(F, e8m0Half(u8(off)));
             ByteVector q = load16(off + 1);
             ByteVector lo = q.and((byte) 0x0F).selectFrom(TABLE);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).selectFrom(TABLE);
+            ByteVector hi = highNibbles(q).selectFrom(TABLE);
             for (int p = 0; p < PARTS; p++) {
                 FloatVector w0 = widen(lo, p).mul(d);
                 FloatVector w1 = widen(hi, p).mul(d);

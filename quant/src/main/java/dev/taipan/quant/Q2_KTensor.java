@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -60,26 +61,29 @@ public final class Q2_KTensor extends QuantizedTensor {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int xb = xOff;
+        // The source keeps few vector operations per loop body: C2 inlines every Vector API
+        // call, and a body with many of them exceeds its node budget and leaves vectors boxed.
         for (int b = 0; b < blocksPerRow; b++, off += 84, xb += 256) {
             float d = fp16(off + 80);
             float min = fp16(off + 82);
             for (int c = 0; c < 2; c++) {
-                ByteVector qa = load16(off + 16 + 32L * c);
-                ByteVector qb = load16(off + 32 + 32L * c);
-                for (int j = 0; j < 4; j++) {
-                    int scA = u8(off + 8 * c + 2 * j);
-                    int scB = u8(off + 8 * c + 2 * j + 1);
-                    FloatVector da = FloatVector.broadcast(F, d * (scA & 0x0F));
-                    FloatVector ma = FloatVector.broadcast(F, min * (scA >> 4));
-                    FloatVector db = FloatVector.broadcast(F, d * (scB & 0x0F));
-                    FloatVector mb = FloatVector.broadcast(F, min * (scB >> 4));
-                    ByteVector wa = qa.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3);
-                    ByteVector wb = qb.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3);
-                    int xi = xb + 128 * c + 32 * j;
+                for (int k = 0; k < 2; k++) {
+                    ByteVector qs = load16(off + 16 + 32L * c + 16L * k);
                     for (int p = 0; p < PARTS; p++) {
-                        int xp = xi + p * L;
-                        acc0 = widen(wa, p).mul(da).sub(ma).fma(FloatVector.fromArray(F, x, xp), acc0);
-                        acc1 = widen(wb, p).mul(db).sub(mb).fma(FloatVector.fromArray(F, x, xp + 16), acc1);
+                        IntVector q = unsigned(qs, p);
+                        for (int j = 0; j < 4; j++) {
+                            // weights 128c + 32j + 16k + l: bits 2j of qs[32c + 16k + l], group 8c + 2j + k
+                            int sc = u8(off + 8 * c + 2 * j + k);
+                            FloatVector dl = FloatVector.broadcast(F, d * (sc & 0x0F));
+                            FloatVector ml = FloatVector.broadcast(F, min * (sc >> 4));
+                            FloatVector w = toFloat(q.lanewise(VectorOperators.LSHR, 2 * j).and(3)).mul(dl).sub(ml);
+                            int xp = xb + 128 * c + 32 * j + 16 * k + p * L;
+                            if ((j & 1) == 0) {
+                                acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);
+                            } else {
+                                acc1 = w.fma(FloatVector.fromArray(F, x, xp), acc1);
+                            }
+                        }
                     }
                 }
             }

@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -74,34 +75,34 @@ public final class Q3_KTensor extends QuantizedTensor {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int xb = xOff;
+        // The source keeps few vector operations per loop body: C2 inlines every Vector API
+        // call, and a body with many of them exceeds its node budget and leaves vectors boxed.
         for (int b = 0; b < blocksPerRow; b++, off += 110, xb += 256) {
             float dAll = fp16(off + 108);
-            ByteVector hmA = load16(off);
-            ByteVector hmB = load16(off + 16);
             for (int c = 0; c < 2; c++) {
-                ByteVector qa = load16(off + 32 + 32L * c);
-                ByteVector qb = load16(off + 48 + 32L * c);
-                for (int j = 0; j < 4; j++) {
-                    int bit = 4 * c + j;
-                    ByteVector wa = qa.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3).sub(minus4(hmA, bit));
-                    ByteVector wb = qb.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3).sub(minus4(hmB, bit));
-                    FloatVector da = FloatVector.broadcast(F, dAll * scale(off, 8 * c + 2 * j));
-                    FloatVector db = FloatVector.broadcast(F, dAll * scale(off, 8 * c + 2 * j + 1));
-                    int xi = xb + 128 * c + 32 * j;
+                for (int k = 0; k < 2; k++) {
+                    ByteVector qs = load16(off + 32 + 32L * c + 16L * k);
+                    ByteVector hm = load16(off + 16L * k);
                     for (int p = 0; p < PARTS; p++) {
-                        int xp = xi + p * L;
-                        acc0 = widen(wa, p).mul(da).fma(FloatVector.fromArray(F, x, xp), acc0);
-                        acc1 = widen(wb, p).mul(db).fma(FloatVector.fromArray(F, x, xp + 16), acc1);
+                        IntVector q = unsigned(qs, p);
+                        IntVector h = unsigned(hm, p).lanewise(VectorOperators.LSHR, 4 * c);
+                        for (int j = 0; j < 4; j++) {
+                            // weights 128c + 32j + 16k + l: bits 2j of qs, minus 4 unless hmask bit 4c + j is set
+                            IntVector v = q.lanewise(VectorOperators.LSHR, 2 * j).and(3)
+                                    .add(h.lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 2)).sub(4);
+                            FloatVector dl = FloatVector.broadcast(F, dAll * scale(off, 8 * c + 2 * j + k));
+                            FloatVector w = toFloat(v).mul(dl);
+                            int xp = xb + 128 * c + 32 * j + 16 * k + p * L;
+                            if ((j & 1) == 0) {
+                                acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);
+                            } else {
+                                acc1 = w.fma(FloatVector.fromArray(F, x, xp), acc1);
+                            }
+                        }
                     }
                 }
             }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** 4 where bit {@code bit} of the hmask byte is clear, else 0. */
-    private static ByteVector minus4(ByteVector hmask, int bit) {
-        return hmask.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.XOR, (byte) 1)
-                .lanewise(VectorOperators.LSHL, 2);
     }
 }

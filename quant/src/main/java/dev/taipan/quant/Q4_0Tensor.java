@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -56,14 +57,14 @@ public final class Q4_0Tensor extends QuantizedTensor {
 
     /** Lane-wise partial sums of {@code (q[i] - 8) * x[xi + i]} over one block at {@code off}. */
     private FloatVector blockDot(long off, float[] x, int xi) {
-        ByteVector q = load16(off + 2);
-        ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-        ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-        FloatVector s = widen(lo, 0).mul(FloatVector.fromArray(F, x, xi));
-        s = widen(hi, 0).fma(FloatVector.fromArray(F, x, xi + 16), s);
-        for (int p = 1; p < PARTS; p++) {
-            s = widen(lo, p).fma(FloatVector.fromArray(F, x, xi + p * L), s);
-            s = widen(hi, p).fma(FloatVector.fromArray(F, x, xi + 16 + p * L), s);
+        ByteVector qs = load16(off + 2);
+        FloatVector s = FloatVector.zero(F);
+        for (int p = 0; p < PARTS; p++) {
+            IntVector q = unsigned(qs, p);
+            FloatVector lo = toFloat(q.and(0x0F).sub(8));
+            FloatVector hi = toFloat(q.lanewise(VectorOperators.LSHR, 4).sub(8));
+            s = lo.fma(FloatVector.fromArray(F, x, xi + p * L), s);
+            s = hi.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), s);
         }
         return s;
     }

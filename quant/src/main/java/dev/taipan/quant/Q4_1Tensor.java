@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -46,12 +47,11 @@ public final class Q4_1Tensor extends QuantizedTensor {
         for (int b = 0; b < blocksPerRow; b++, off += 20, xi += 32) {
             FloatVector d = FloatVector.broadcast(F, fp16(off));
             FloatVector m = FloatVector.broadcast(F, fp16(off + 2));
-            ByteVector q = load16(off + 4);
-            ByteVector lo = q.and((byte) 0x0F);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            ByteVector qs = load16(off + 4);
             for (int p = 0; p < PARTS; p++) {
-                FloatVector w0 = widen(lo, p).mul(d).add(m);
-                FloatVector w1 = widen(hi, p).mul(d).add(m);
+                IntVector q = unsigned(qs, p);
+                FloatVector w0 = toFloat(q.and(0x0F)).mul(d).add(m);
+                FloatVector w1 = toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d).add(m);
                 acc0 = w0.fma(FloatVector.fromArray(F, x, xi + p * L), acc0);
                 acc1 = w1.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), acc1);
             }

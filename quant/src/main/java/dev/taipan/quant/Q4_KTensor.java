@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -54,6 +55,8 @@ public final class Q4_KTensor extends QuantizedTensor {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int xb = xOff;
+        // The source keeps few vector operations per loop body: C2 inlines every Vector API
+        // call, and a body with many of them exceeds its node budget and leaves vectors boxed.
         for (int b = 0; b < blocksPerRow; b++, off += 144, xb += 256) {
             float d = fp16(off);
             float min = fp16(off + 2);
@@ -63,20 +66,16 @@ public final class Q4_KTensor extends QuantizedTensor {
                 FloatVector m1 = FloatVector.broadcast(F, min * k4Min(s, 2 * c));
                 FloatVector d2 = FloatVector.broadcast(F, d * k4Scale(s, 2 * c + 1));
                 FloatVector m2 = FloatVector.broadcast(F, min * k4Min(s, 2 * c + 1));
-                long q = off + 16 + 32L * c;
-                ByteVector qa = load16(q);
-                ByteVector qb = load16(q + 16);
-                ByteVector loA = qa.and((byte) 0x0F);
-                ByteVector loB = qb.and((byte) 0x0F);
-                ByteVector hiA = qa.lanewise(VectorOperators.LSHR, 4);
-                ByteVector hiB = qb.lanewise(VectorOperators.LSHR, 4);
-                int xi = xb + 64 * c;
-                for (int p = 0; p < PARTS; p++) {
-                    int xp = xi + p * L;
-                    acc0 = widen(loA, p).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xp), acc0);
-                    acc1 = widen(loB, p).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xp + 16), acc1);
-                    acc0 = widen(hiA, p).mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xp + 32), acc0);
-                    acc1 = widen(hiB, p).mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xp + 48), acc1);
+                for (int k = 0; k < 2; k++) {
+                    ByteVector qs = load16(off + 16 + 32L * c + 16L * k);
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector q = unsigned(qs, p);
+                        int xp = xb + 64 * c + 16 * k + p * L;
+                        // weights 64c + [0, 32): low nibbles, scale 2c; [32, 64): high nibbles, scale 2c + 1
+                        acc0 = toFloat(q.and(0x0F)).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xp), acc0);
+                        acc1 = toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2)
+                                .fma(FloatVector.fromArray(F, x, xp + 32), acc1);
+                    }
                 }
             }
         }

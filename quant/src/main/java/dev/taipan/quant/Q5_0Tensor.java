@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -42,22 +43,25 @@ public final class Q5_0Tensor extends QuantizedTensor {
     public float dot(long row, float[] x, int xOff) {
         checkDot(row, x, xOff);
         long off = row * rowBytes;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         int xi = xOff;
         for (int b = 0; b < blocksPerRow; b++, off += 22, xi += 32) {
-            FloatVector d = FloatVector.broadcast(F, fp16(off));
-            int qh = data.get(LE_INT, off + 2);
-            ByteVector q = load16(off + 6);
-            ByteVector lo = q.and((byte) 0x0F).or(fifthBits(qh, 0)).sub((byte) 16);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(fifthBits(qh, 1)).sub((byte) 16);
+            IntVector qh = IntVector.broadcast(I, data.get(LE_INT, off + 2));
+            ByteVector qs = load16(off + 6);
+            // sum((q - 16) * x) over the block, then times d
+            FloatVector s = FloatVector.zero(F);
             for (int p = 0; p < PARTS; p++) {
-                FloatVector w0 = widen(lo, p).mul(d);
-                FloatVector w1 = widen(hi, p).mul(d);
-                acc0 = w0.fma(FloatVector.fromArray(F, x, xi + p * L), acc0);
-                acc1 = w1.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), acc1);
+                IntVector q = unsigned(qs, p);
+                // fifth bit of weight j is bit j of qh
+                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IOTA.add(p * L)).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IOTA.add(16 + p * L)).and(1).lanewise(VectorOperators.LSHL, 4);
+                FloatVector lo = toFloat(q.and(0x0F).or(h0).sub(16));
+                FloatVector hi = toFloat(q.lanewise(VectorOperators.LSHR, 4).or(h1).sub(16));
+                s = lo.fma(FloatVector.fromArray(F, x, xi + p * L), s);
+                s = hi.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), s);
             }
+            acc = s.fma(FloatVector.broadcast(F, fp16(off)), acc);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -48,13 +49,15 @@ public final class Q5_1Tensor extends QuantizedTensor {
         for (int b = 0; b < blocksPerRow; b++, off += 24, xi += 32) {
             FloatVector d = FloatVector.broadcast(F, fp16(off));
             FloatVector m = FloatVector.broadcast(F, fp16(off + 2));
-            int qh = data.get(LE_INT, off + 4);
-            ByteVector q = load16(off + 8);
-            ByteVector lo = q.and((byte) 0x0F).or(fifthBits(qh, 0));
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(fifthBits(qh, 1));
+            IntVector qh = IntVector.broadcast(I, data.get(LE_INT, off + 4));
+            ByteVector qs = load16(off + 8);
             for (int p = 0; p < PARTS; p++) {
-                FloatVector w0 = widen(lo, p).mul(d).add(m);
-                FloatVector w1 = widen(hi, p).mul(d).add(m);
+                IntVector q = unsigned(qs, p);
+                // fifth bit of weight j is bit j of qh
+                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IOTA.add(p * L)).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IOTA.add(16 + p * L)).and(1).lanewise(VectorOperators.LSHL, 4);
+                FloatVector w0 = toFloat(q.and(0x0F).or(h0)).mul(d).add(m);
+                FloatVector w1 = toFloat(q.lanewise(VectorOperators.LSHR, 4).or(h1)).mul(d).add(m);
                 acc0 = w0.fma(FloatVector.fromArray(F, x, xi + p * L), acc0);
                 acc1 = w1.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), acc1);
             }

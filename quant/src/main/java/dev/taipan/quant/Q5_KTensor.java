@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -58,39 +59,35 @@ public final class Q5_KTensor extends QuantizedTensor {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int xb = xOff;
+        // The source keeps few vector operations per loop body: C2 inlines every Vector API
+        // call, and a body with many of them exceeds its node budget and leaves vectors boxed.
         for (int b = 0; b < blocksPerRow; b++, off += 176, xb += 256) {
             float d = fp16(off);
             float min = fp16(off + 2);
             long s = off + 4;
-            ByteVector hA = load16(off + 16);
-            ByteVector hB = load16(off + 32);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * k4Scale(s, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, min * k4Min(s, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * k4Scale(s, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, min * k4Min(s, 2 * c + 1));
-                long ql = off + 48 + 32L * c;
-                ByteVector qa = load16(ql);
-                ByteVector qb = load16(ql + 16);
-                ByteVector loA = qa.and((byte) 0x0F).or(fifth(hA, 2 * c));
-                ByteVector loB = qb.and((byte) 0x0F).or(fifth(hB, 2 * c));
-                ByteVector hiA = qa.lanewise(VectorOperators.LSHR, 4).or(fifth(hA, 2 * c + 1));
-                ByteVector hiB = qb.lanewise(VectorOperators.LSHR, 4).or(fifth(hB, 2 * c + 1));
-                int xi = xb + 64 * c;
-                for (int p = 0; p < PARTS; p++) {
-                    int xp = xi + p * L;
-                    acc0 = widen(loA, p).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xp), acc0);
-                    acc1 = widen(loB, p).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xp + 16), acc1);
-                    acc0 = widen(hiA, p).mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xp + 32), acc0);
-                    acc1 = widen(hiB, p).mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xp + 48), acc1);
+                for (int k = 0; k < 2; k++) {
+                    ByteVector qs = load16(off + 48 + 32L * c + 16L * k);
+                    ByteVector qhs = load16(off + 16 + 16L * k);
+                    // half 0: low nibbles, sub-block 2c; half 1: high nibbles, sub-block 2c + 1
+                    for (int half = 0; half < 2; half++) {
+                        FloatVector dl = FloatVector.broadcast(F, d * k4Scale(s, 2 * c + half));
+                        FloatVector ml = FloatVector.broadcast(F, min * k4Min(s, 2 * c + half));
+                        for (int p = 0; p < PARTS; p++) {
+                            IntVector q = unsigned(qs, p).lanewise(VectorOperators.LSHR, 4 * half).and(0x0F);
+                            IntVector h = unsigned(qhs, p).lanewise(VectorOperators.LSHR, 2 * c + half).and(1);
+                            FloatVector w = toFloat(q.or(h.lanewise(VectorOperators.LSHL, 4))).mul(dl).sub(ml);
+                            int xp = xb + 64 * c + 32 * half + 16 * k + p * L;
+                            if (half == 0) {
+                                acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);
+                            } else {
+                                acc1 = w.fma(FloatVector.fromArray(F, x, xp), acc1);
+                            }
+                        }
+                    }
                 }
             }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Bit {@code bit} of each byte of {@code qh}, moved to 0x10. */
-    private static ByteVector fifth(ByteVector qh, int bit) {
-        return qh.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
     }
 }

@@ -6,6 +6,7 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -59,39 +60,34 @@ public final class Q6_KTensor extends QuantizedTensor {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int xb = xOff;
+        // The source keeps few vector operations per loop body: C2 inlines every Vector API
+        // call, and a body with many of them exceeds its node budget and leaves vectors boxed.
         for (int b = 0; b < blocksPerRow; b++, off += 210, xb += 256) {
             float d = fp16(off + 208);
             for (int n = 0; n < 2; n++) {
                 long sc = off + 192 + 8L * n;
                 for (int half = 0; half < 2; half++) {
                     long ql = off + 64L * n + 16L * half;
-                    ByteVector lowA = load16(ql);
-                    ByteVector lowB = load16(ql + 32);
-                    ByteVector h = load16(off + 128 + 32L * n + 16L * half);
-                    ByteVector q1 = lowA.and((byte) 0x0F).or(high(h, 0)).sub((byte) 32);
-                    ByteVector q2 = lowB.and((byte) 0x0F).or(high(h, 2)).sub((byte) 32);
-                    ByteVector q3 = lowA.lanewise(VectorOperators.LSHR, 4).or(high(h, 4)).sub((byte) 32);
-                    ByteVector q4 = lowB.lanewise(VectorOperators.LSHR, 4).or(high(h, 6)).sub((byte) 32);
-                    FloatVector s1 = FloatVector.broadcast(F, d * i8(sc + half));
-                    FloatVector s2 = FloatVector.broadcast(F, d * i8(sc + half + 2));
-                    FloatVector s3 = FloatVector.broadcast(F, d * i8(sc + half + 4));
-                    FloatVector s4 = FloatVector.broadcast(F, d * i8(sc + half + 6));
-                    int xi = xb + 128 * n + 16 * half;
-                    for (int p = 0; p < PARTS; p++) {
-                        int xp = xi + p * L;
-                        acc0 = widen(q1, p).mul(s1).fma(FloatVector.fromArray(F, x, xp), acc0);
-                        acc1 = widen(q2, p).mul(s2).fma(FloatVector.fromArray(F, x, xp + 32), acc1);
-                        acc0 = widen(q3, p).mul(s3).fma(FloatVector.fromArray(F, x, xp + 64), acc0);
-                        acc1 = widen(q4, p).mul(s4).fma(FloatVector.fromArray(F, x, xp + 96), acc1);
+                    ByteVector high = load16(off + 128 + 32L * n + 16L * half);
+                    // quarter k: weights 32k + l take nibble k / 2 of ql[l + 32 (k % 2)], bits 2k of qh[l]
+                    for (int k = 0; k < 4; k++) {
+                        ByteVector low = load16(ql + 32L * (k & 1));
+                        FloatVector scale = FloatVector.broadcast(F, d * i8(sc + half + 2 * k));
+                        for (int p = 0; p < PARTS; p++) {
+                            IntVector lo = unsigned(low, p).lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F);
+                            IntVector hi = unsigned(high, p).lanewise(VectorOperators.LSHR, 2 * k).and(3);
+                            FloatVector w = toFloat(lo.or(hi.lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(scale);
+                            int xp = xb + 128 * n + 16 * half + 32 * k + p * L;
+                            if ((k & 1) == 0) {
+                                acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);
+                            } else {
+                                acc1 = w.fma(FloatVector.fromArray(F, x, xp), acc1);
+                            }
+                        }
                     }
                 }
             }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Bits {@code shift, shift+1} of each byte of {@code qh}, moved to bits 4-5. */
-    private static ByteVector high(ByteVector qh, int shift) {
-        return qh.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
     }
 }

@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -37,6 +37,8 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
     static final VectorSpecies<Float> F = floatSpecies();
     /** Int lanes of the same shape as {@link #F}. */
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    /** 0, 1, 2, ... in int lanes. */
+    static final IntVector IOTA = IntVector.zero(I).addIndex(1);
     /** Lanes of {@link #F}. */
     static final int L = F.length();
     /** Bytes are loaded 16 at a time and widened to {@link #PARTS} float vectors. */
@@ -163,38 +165,31 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
         return ByteVector.fromMemorySegment(B16, data, offset, LE);
     }
 
-    /**
-     * 16 byte lanes, lane {@code k} = 0x10 where bit {@code 16 * half + k} of {@code qh} is set:
-     * the fifth bits of Q5_0/Q5_1 weights {@code 16 * half ..} moved into place.
-     */
-    static ByteVector fifthBits(int qh, int half) {
-        int bits = qh >>> (16 * half);
-        return LongVector.zero(LongVector.SPECIES_128)
-                .withLane(0, BIT4_OF_EACH_BYTE[bits & 0xFF])
-                .withLane(1, BIT4_OF_EACH_BYTE[(bits >>> 8) & 0xFF])
-                .reinterpretAsBytes();
+    /** The high nibble of each byte (shifted as 16-bit lanes, since x86 has no byte shift). */
+    static ByteVector highNibbles(ByteVector bytes) {
+        return bytes.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
     }
 
-    /** Entry {@code v}: byte {@code k} (little-endian) is 0x10 when bit {@code k} of {@code v} is set. */
-    private static final long[] BIT4_OF_EACH_BYTE = new long[256];
-
-    static {
-        for (int v = 0; v < 256; v++) {
-            long e = 0;
-            for (int k = 0; k < 8; k++) {
-                if ((v >> k & 1) != 0) {
-                    e |= 0x10L << (8 * k);
-                }
-            }
-            BIT4_OF_EACH_BYTE[v] = e;
-        }
-    }
-
-    /**
-     * Part {@code part} (of {@link #PARTS}) of 16 signed bytes widened to floats (through int lanes:
-     * sign-extend, then convert, which C2 compiles to two instructions).
-     */
+    /** Part {@code part} (of {@link #PARTS}) of 16 signed bytes widened to floats. */
     static FloatVector widen(ByteVector bytes, int part) {
-        return (FloatVector) bytes.convertShape(VectorOperators.B2I, I, part).convert(VectorOperators.I2F, 0);
+        return toFloat(signed(bytes, part));
+    }
+
+    /** Part {@code part} (of {@link #PARTS}) of 16 bytes, sign-extended to int lanes. */
+    static IntVector signed(ByteVector bytes, int part) {
+        return (IntVector) bytes.convertShape(VectorOperators.B2I, I, part);
+    }
+
+    /**
+     * Part {@code part} (of {@link #PARTS}) of 16 bytes, zero-extended to int lanes. Nibbles and
+     * bit fields are unpacked in int lanes, where x86 has shifts (it has none for bytes).
+     */
+    static IntVector unsigned(ByteVector bytes, int part) {
+        return (IntVector) bytes.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+    }
+
+    /** Int lanes to float lanes (exact for the small integers of the block formats). */
+    static FloatVector toFloat(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 }

@@ -31,6 +31,10 @@ class Mamba2MixerTest {
     }
 
     static Mamba2Weights randomWeights(Mamba2Config c, long seed, boolean withNorm) {
+        return randomWeights(c, seed, withNorm, true);
+    }
+
+    static Mamba2Weights randomWeights(Mamba2Config c, long seed, boolean withNorm, boolean withConvBias) {
         Random r = new Random(seed);
         F32Tensor in = F32Tensor.of("blk.0.ssm_in.weight", Shape.of(c.inProjDim(), c.dim()),
                 gauss(r, c.inProjDim() * c.dim(), 1 / Math.sqrt(c.dim())));
@@ -40,7 +44,8 @@ class Mamba2MixerTest {
         for (int h = 0; h < a.length; h++) {
             a[h] = (float) -Math.exp(r.nextGaussian() * 0.5);
         }
-        return new Mamba2Weights(in, gauss(r, c.convDim() * c.dConv(), 0.5), gauss(r, c.convDim(), 0.1),
+        float[] convBias = gauss(r, c.convDim(), 0.1);
+        return new Mamba2Weights(in, gauss(r, c.convDim() * c.dConv(), 0.5), withConvBias ? convBias : null,
                 gauss(r, c.nHeads(), 0.5), a, gauss(r, c.nHeads(), 1), withNorm ? gauss(r, c.dInner(), 1) : null, out);
     }
 
@@ -69,13 +74,19 @@ class Mamba2MixerTest {
 
     @Test
     void matchesNaiveReference() {
-        for (boolean withNorm : new boolean[] {true, false}) {
-            Mamba2Weights w = randomWeights(CFG, 7, withNorm);
-            float[] x = gauss(new Random(1), 13 * CFG.dim(), 1);
-            double[] expected = Naive.run(CFG, w, x, 13);
-            float[] got = run(new Mamba2Mixer(CFG, w, Kernels.vector(), PAR), x, 13, 13);
-            for (int i = 0; i < got.length; i++) {
-                assertEquals(expected[i], got[i], 2e-5 * Math.max(1, Math.abs(expected[i])), "output " + i);
+        // one group per head, shortest kernel, no conv bias
+        Mamba2Config small = new Mamba2Config(9, 12, 5, 4, 4, 2, 1e-6f);
+        Object[][] cases = {{CFG, true, true}, {CFG, false, true}, {small, true, false}, {small, false, false}};
+        for (Object[] k : cases) {
+            Mamba2Config c = (Mamba2Config) k[0];
+            Mamba2Weights w = randomWeights(c, 7, (Boolean) k[1], (Boolean) k[2]);
+            float[] x = gauss(new Random(1), 13 * c.dim(), 1);
+            double[] expected = Naive.run(c, w, x, 13);
+            for (int batch : new int[] {13, 1}) {
+                float[] got = run(new Mamba2Mixer(c, w, Kernels.vector(), PAR), x, 13, batch);
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(expected[i], got[i], 2e-5 * Math.max(1, Math.abs(expected[i])), c + " output " + i);
+                }
             }
         }
     }
@@ -202,7 +213,7 @@ class Mamba2MixerTest {
                         hist[ch][i] = hist[ch][i + 1];
                     }
                     hist[ch][c.dConv() - 2] = proj[di + ch];
-                    acc += w.convBias()[ch];
+                    acc += w.convBias() == null ? 0 : w.convBias()[ch];
                     xbc[ch] = acc / (1 + Math.exp(-acc));
                 }
                 double[] y = new double[di];

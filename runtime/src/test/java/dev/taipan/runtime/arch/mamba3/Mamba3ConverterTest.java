@@ -4,14 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taipan.loaders.gguf.GgufFile;
-import dev.taipan.loaders.gguf.GgufWriter;
 import dev.taipan.loaders.safetensors.SafetensorsSource;
 import dev.taipan.runtime.arch.Network;
-import dev.taipan.runtime.arch.Weights;
 import dev.taipan.tensor.DType;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
-import dev.taipan.tensor.Tensor;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,19 +83,7 @@ class Mamba3ConverterTest {
         return m;
     }
 
-    // the same file with every tensor stored as F32 holding its exact (dequantized) values
     private GgufFile dequantized(GgufFile q) {
-        GgufWriter w = new GgufWriter();
-        for (String key : q.metadata().keys()) {
-            q.kvs().stream().filter(kv -> kv.key().equals(key)).findFirst()
-                    .ifPresent(kv -> w.put(kv.key(), kv.type(), kv.value()));
-        }
-        for (String name : q.names()) {
-            Tensor t = q.get(name);
-            w.addF32(name, t.shape(), Weights.toFloats(t));
-        }
-        Path p = tmp.resolve("deq-" + q.path().getFileName());
-        w.write(p);
-        return GgufFile.open(p);
+        return Mamba3Run.dequantized(q, tmp.resolve("deq-" + q.path().getFileName()));
     }
 }

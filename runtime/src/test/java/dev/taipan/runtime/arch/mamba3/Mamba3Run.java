@@ -1,6 +1,11 @@
 package dev.taipan.runtime.arch.mamba3;
 
 import dev.taipan.loaders.TensorSource;
+import dev.taipan.loaders.gguf.GgufFile;
+import dev.taipan.loaders.gguf.GgufKv;
+import dev.taipan.loaders.gguf.GgufWriter;
+import dev.taipan.runtime.arch.Weights;
+import dev.taipan.tensor.Tensor;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.tensor.Kernels;
@@ -61,5 +66,19 @@ final class Mamba3Run {
             }
         }
         return d;
+    }
+
+    /** A copy of {@code q} at {@code p} with every tensor stored as F32 holding its exact (dequantized) values. */
+    static GgufFile dequantized(GgufFile q, Path p) {
+        GgufWriter w = new GgufWriter();
+        for (GgufKv kv : q.kvs()) {
+            w.put(kv.key(), kv.type(), kv.value());
+        }
+        for (String name : q.names()) {
+            Tensor t = q.get(name);
+            w.addF32(name, t.shape(), Weights.toFloats(t));
+        }
+        w.write(p);
+        return GgufFile.open(p);
     }
 }

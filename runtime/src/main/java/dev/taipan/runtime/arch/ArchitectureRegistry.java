@@ -11,6 +11,13 @@ public final class ArchitectureRegistry {
 
     // One line per family. Keep sorted by module of origin: attention/MoE first, then SSM families.
     private static final List<Architecture> ALL = List.of(
+            new dev.taipan.runtime.arch.transformer.Llama(),
+            new dev.taipan.runtime.arch.transformer.Qwen2(),
+            new dev.taipan.runtime.arch.transformer.Qwen3(),
+            new dev.taipan.runtime.arch.transformer.Qwen2Moe(),
+            new dev.taipan.runtime.arch.transformer.Qwen3Moe(),
+            new dev.taipan.runtime.arch.transformer.Olmoe(),
+            new dev.taipan.runtime.arch.transformer.Granite(),
             new dev.taipan.runtime.arch.ssm.Mamba2Architecture(),
             new dev.taipan.runtime.arch.ssm.JambaArchitecture(),
             new dev.taipan.runtime.arch.ssm.GraniteHybridArchitecture(),

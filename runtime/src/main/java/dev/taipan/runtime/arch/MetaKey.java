@@ -37,6 +37,7 @@ public enum MetaKey {
     ROPE_FREQ_BASE("%s.rope.freq_base"),
     ROPE_SCALING_TYPE("%s.rope.scaling.type"),
     ROPE_SCALING_FACTOR("%s.rope.scaling.factor"),
+    ROPE_SCALE_LINEAR("%s.rope.scale_linear"),
     ROPE_SCALING_FINETUNED("%s.rope.scaling.finetuned"),
     SSM_CONV_KERNEL("%s.ssm.conv_kernel"),
     SSM_INNER_SIZE("%s.ssm.inner_size"),

@@ -8,6 +8,7 @@ public enum TensorName {
     TOKEN_EMBD("token_embd"),
     OUTPUT_NORM("output_norm"),
     OUTPUT("output"),
+    ROPE_FREQS("rope_freqs"),
     ATTN_NORM("blk.%d.attn_norm"),
     ATTN_Q("blk.%d.attn_q"),
     ATTN_K("blk.%d.attn_k"),

@@ -1,0 +1,48 @@
+package dev.taipan.runtime.arch.transformer;
+
+import dev.taipan.loaders.Metadata;
+import dev.taipan.loaders.TensorSource;
+import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BuildContext;
+import dev.taipan.runtime.arch.DecoderLayer;
+import dev.taipan.runtime.arch.Network;
+import dev.taipan.runtime.arch.Weights;
+import dev.taipan.tensor.Rope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code qwen2}: Qwen1.5 / Qwen2 / Qwen2.5 dense models. llama.cpp 34af94cd src/models/qwen2.cpp:
+ * q/k/v biases (optional in {@code create_tensor_qkv}, present in Qwen2 files), RoPE in the NEOX
+ * layout (halves), dense SwiGLU FFN, output tied to token_embd when absent.
+ */
+public final class Qwen2 implements Architecture {
+
+    /** @param hp the generic hyper-parameters (every key qwen2 reads is generic) */
+    public record Config(TransformerHparams hp) {
+        public static Config read(Metadata md) {
+            return new Config(TransformerHparams.read(md, "qwen2"));
+        }
+    }
+
+    @Override
+    public Set<String> names() {
+        return Set.of("qwen2");
+    }
+
+    @Override
+    public Network build(TensorSource source, BuildContext ctx) {
+        TransformerHparams hp = Config.read(source.metadata()).hp();
+        TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
+        Network.Head head = b.head(TransformerBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
+        Rope rope = hp.rope(Rope.Layout.NEOX);
+        List<DecoderLayer> layers = new ArrayList<>();
+        for (int l = 0; l < hp.nLayers(); l++) {
+            layers.add(b.layer(l,
+                    b.attention(l, hp.attention(l).withRope(rope), TransformerBinder.QkNorm.NONE, TransformerBinder.OutBias.NONE),
+                    b.denseFfn(l, hp.nFf()[l]), 1f));
+        }
+        return b.finish(head, layers);
+    }
+}

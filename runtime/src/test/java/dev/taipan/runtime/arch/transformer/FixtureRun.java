@@ -1,0 +1,78 @@
+package dev.taipan.runtime.arch.transformer;
+
+import dev.taipan.loaders.TensorSource;
+import dev.taipan.loaders.gguf.GgufFile;
+import dev.taipan.runtime.arch.ArchitectureRegistry;
+import dev.taipan.runtime.arch.BuildContext;
+import dev.taipan.runtime.arch.MetaKey;
+import dev.taipan.runtime.arch.Network;
+import dev.taipan.tensor.Kernels;
+import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.SessionLimits;
+import java.nio.file.Path;
+
+/**
+ * Runs a fixture model through {@link Network} directly: logits of every position, with the
+ * tokens prefilled as one batch or fed one at a time.
+ */
+final class FixtureRun implements AutoCloseable {
+
+    /** How the tokens go in. */
+    enum Feed { BATCH, ONE_BY_ONE }
+
+    static final Path FIXTURES = Path.of("src/test/resources/fixtures");
+
+    private final TensorSource source;
+    private final Parallel parallel;
+    private final Network net;
+
+    FixtureRun(Path file) {
+        this(GgufFile.open(file));
+    }
+
+    /** Builds the network of {@code source}, which this run closes. */
+    FixtureRun(TensorSource source) {
+        this.source = source;
+        this.parallel = Parallel.create(2);
+        try {
+            String arch = source.metadata().getString(MetaKey.GENERAL_ARCHITECTURE.key(""));
+            this.net = ArchitectureRegistry.get(arch, source.path().toString())
+                    .build(source, new BuildContext(Kernels.vector(), parallel));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    Network network() {
+        return net;
+    }
+
+    /** Logits (positions, vocab) after each of {@code tokens}, from an empty state. */
+    float[][] logits(int[] tokens, Feed feed) {
+        int n = tokens.length;
+        int vocab = net.vocabSize();
+        float[][] out = new float[n][vocab];
+        Network.State st = net.newState(new SessionLimits(feed == Feed.BATCH ? n : 1, Math.max(n, 8)));
+        if (feed == Feed.BATCH) {
+            net.forward(tokens, 0, n, st);
+            float[] flat = new float[n * vocab];
+            net.logits(st, 0, n, flat, 0);
+            for (int p = 0; p < n; p++) {
+                System.arraycopy(flat, p * vocab, out[p], 0, vocab);
+            }
+        } else {
+            for (int p = 0; p < n; p++) {
+                net.forward(tokens, p, 1, st);
+                net.logits(st, 0, 1, out[p], 0);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+        source.close();
+    }
+}

@@ -95,7 +95,13 @@ public final class Mamba3Mixer implements Block {
 
     @Override
     public Mamba3State newState(SessionLimits limits) {
-        return new Mamba3State(config, limits);
+        Mamba3State st = new Mamba3State(config, limits);
+        st.scan = (h0, h1) -> {
+            for (int h = h0; h < h1; h++) {
+                scanHead(st, h, st.batch);
+            }
+        };
+        return st;
     }
 
     @Override
@@ -118,11 +124,8 @@ public final class Mamba3Mixer implements Block {
             prepare(st, t);
         }
         // 3. scan and gate, heads in parallel
-        parallel.forRange(config.nHeads(), (h0, h1) -> {
-            for (int h = h0; h < h1; h++) {
-                scanHead(st, h, nTokens);
-            }
-        });
+        st.batch = nTokens;
+        parallel.forRange(config.nHeads(), st.scan);
         // 4. out_proj
         if (nTokens == 1) {
             weights.outProj().matvec(out, st.gated, parallel);

@@ -1,6 +1,7 @@
 package dev.taipan.ssm.mamba3;
 
 import dev.taipan.tensor.BlockState;
+import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.SessionLimits;
 import java.util.Arrays;
 
@@ -32,6 +33,10 @@ public final class Mamba3State implements BlockState {
     /** One scratch set per head, so heads run in parallel without sharing. */
     final HeadScratch[] heads;
     final int chunk;
+    /** The mixer's per-head scan over this state (made once, so a forward call allocates nothing). */
+    Parallel.RangeTask scan;
+    /** Tokens of the call in progress. */
+    int batch;
 
     Mamba3State(Mamba3Config c, SessionLimits limits) {
         this.config = c;

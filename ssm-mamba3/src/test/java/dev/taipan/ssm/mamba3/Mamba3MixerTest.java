@@ -161,16 +161,16 @@ class Mamba3MixerTest {
         Mamba3Config c = configs().toList().get(3);
         Parallel single = Parallel.create(1);
         Mamba3Mixer m = new Mamba3Mixer(c, RandomMamba3.params(c, 42).weights(c), Kernels.vector(), single);
-        Mamba3State st = m.newState(new SessionLimits(8, 100_000));
+        Mamba3State st = m.newState(new SessionLimits(64, 100_000));
         long fresh = st.cacheBytes();
         int h = c.nHeads();
         long expected = 4L * (h * c.nAngles() + h * c.headDim() * c.dState() + h * c.mimoRank() * c.dState()
                 + h * c.headDim());
         assertEquals(expected, fresh);
-        run(m, st, RandomMamba3.inputs(c, 10, 5), 8);
+        run(m, st, RandomMamba3.inputs(c, 10, 5), 64);
         long after10 = st.cacheBytes();
         int[] sizes10 = {st.angleState().length, st.ssmState().length, st.kState().length, st.vState().length};
-        run(m, st, RandomMamba3.inputs(c, 990, 6), 8);
+        run(m, st, RandomMamba3.inputs(c, 990, 6), 64);
         assertEquals(after10, st.cacheBytes());
         assertEquals(sizes10[0], st.angleState().length);
         assertEquals(sizes10[1], st.ssmState().length);

@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taipan.runtime.arch.Weights;
 import dev.taipan.loaders.safetensors.SafetensorsSource;
+import dev.taipan.runtime.LoadOptions;
+import dev.taipan.runtime.Model;
+import dev.taipan.runtime.Sampling;
+import dev.taipan.runtime.Session;
+import dev.taipan.runtime.Taipan;
 import dev.taipan.runtime.arch.LayerKind;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.testing.ReferenceLogits;
@@ -100,6 +105,27 @@ class Mamba3FixturesTest {
             assertEquals(2L * 4 * 2464, after10);
             Mamba3State ms = (Mamba3State) st.mixerState(0);
             assertEquals(8 * 16 * 16, ms.ssmState().length);
+        }
+    }
+
+    @Test
+    void publicApiLoadsTheDirectoryAndItsSessionCacheDoesNotGrow() {
+        Path dir = Mamba3Run.FIXTURES.resolve("siso_softplus_f32");
+        try (Model model = Taipan.load(dir, LoadOptions.defaults().withThreads(1).withContextLength(1100))) {
+            assertEquals(Mamba3Architecture.NAME, model.architecture());
+            Session s = model.newSession(Sampling.greedy());
+            ReferenceLogits.readBare(dir.resolve("logits.txt")).assertMatchesAbs(s.logits(Mamba3Run.tokens(dir)), TOL);
+            s.reset();
+            int[] tokens = new int[1000];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = (i * 31 + 7) % model.vocabSize();
+            }
+            s.prefill(java.util.Arrays.copyOf(tokens, 10));
+            long after10 = s.cacheBytes();
+            s.prefill(java.util.Arrays.copyOfRange(tokens, 10, 1000));
+            assertEquals(1000, s.position());
+            assertEquals(after10, s.cacheBytes(), "cache bytes after 10 and after 1000 tokens");
+            assertTrue(after10 > 0);
         }
     }
 

@@ -1,0 +1,45 @@
+package dev.taipan.examples.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The options every command that runs a model shares: which model, and how many threads. */
+public final class ModelOptions {
+
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec spec;
+
+    private Path model;
+
+    private int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH",
+            description = "GGUF file, or a directory with config.json and safetensors files.")
+    void setModel(Path path) {
+        if (!Files.exists(path)) {
+            throw new ParameterException(spec.commandLine(), "--model: " + path + " does not exist");
+        }
+        this.model = path;
+    }
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "Worker threads (default: the available cores).")
+    void setThreads(int n) {
+        if (n < 1) {
+            throw new ParameterException(spec.commandLine(), "--threads must be >= 1, got " + n);
+        }
+        this.threads = n;
+    }
+
+    public Path model() {
+        return model;
+    }
+
+    public int threads() {
+        return threads;
+    }
+}

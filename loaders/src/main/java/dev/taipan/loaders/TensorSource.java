@@ -14,7 +14,10 @@ public interface TensorSource extends AutoCloseable {
     /** The file or directory this was opened from. */
     Path path();
 
-    /** Metadata: GGUF key/values, or safetensors {@code __metadata__} plus config.json when present. */
+    /**
+     * Metadata: GGUF key/values, or safetensors {@code __metadata__} (config.json is read by
+     * {@code SafetensorsSource.config()}).
+     */
     Metadata metadata();
 
     /** Every tensor name. */

@@ -243,7 +243,8 @@ final class GgufParser {
             throw fail(who + ": n_dims " + nDims + " at offset " + at + " is outside 1.." + MAX_DIMS);
         }
         long[] ne = new long[(int) nDims];
-        long elements = 1;
+        // the product of the non-zero dimensions must fit, so that no order of multiplying overflows
+        long nonZeroProduct = 1;
         for (int d = 0; d < ne.length; d++) {
             long neAt = pos;
             ne[d] = u64("ne[" + d + "] of " + who);
@@ -252,12 +253,13 @@ final class GgufParser {
                         + " is too large");
             }
             try {
-                elements = Math.multiplyExact(elements, ne[d]);
+                nonZeroProduct = Math.multiplyExact(nonZeroProduct, Math.max(ne[d], 1));
             } catch (ArithmeticException e) {
                 throw fail(who + ": element count of ne " + Arrays.toString(Arrays.copyOf(ne, d + 1))
                         + " overflows 64 bits");
             }
         }
+        long elements = Arrays.stream(ne).anyMatch(n -> n == 0) ? 0 : nonZeroProduct;
         long typeAt = pos;
         long typeId = u32("type of " + who);
         DType type = typeId <= Integer.MAX_VALUE ? DType.fromGgmlId((int) typeId) : null;

@@ -136,15 +136,19 @@ final class SafetensorsHeader {
             throw fail(origin, who + ": 'shape' is missing or not an array");
         }
         long[] dims = new long[sh.size()];
-        long elements = 1;
+        // the product of the non-zero dimensions must fit, so that no order of multiplying overflows
+        long nonZeroProduct = 1;
+        boolean empty = false;
         for (int i = 0; i < dims.length; i++) {
             dims[i] = nonNegativeLong(origin, who, "shape[" + i + "]", sh.get(i));
+            empty |= dims[i] == 0;
             try {
-                elements = Math.multiplyExact(elements, dims[i]);
+                nonZeroProduct = Math.multiplyExact(nonZeroProduct, Math.max(dims[i], 1));
             } catch (ArithmeticException ex) {
                 throw fail(origin, who + ": shape " + sh + " has more elements than fit 64 bits");
             }
         }
+        long elements = empty ? 0 : nonZeroProduct;
         JsonNode off = node.get("data_offsets");
         if (off == null || !off.isArray() || off.size() != 2) {
             throw fail(origin, who + ": 'data_offsets' is missing or not a pair [begin, end]");

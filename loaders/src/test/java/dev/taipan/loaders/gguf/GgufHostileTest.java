@@ -140,6 +140,8 @@ class GgufHostileTest {
         refused(oneTensor(new long[] {-1}, F32, 0, 4), "tensor 'w'", "ne[0] = 18446744073709551615");
         refused(oneTensor(new long[] {1L << 32, 1L << 31, 4}, F32, 0, 4), "tensor 'w'", "overflows");
         refused(oneTensor(new long[] {1L << 31, 1L << 31}, F32, 0, 4), "tensor 'w'", "ne[0] = 2147483648");
+        // found by the fuzzer: a zero dimension first hid the overflow of the others
+        refused(oneTensor(new long[] {0, 1L << 40, 1L << 40}, F32, 0, 4), "tensor 'w'", "overflows");
         refused(oneTensor(new long[] {1, 1L << 62}, F32, 0, 4), "tensor 'w'", "byte size", "overflows");
         refused(oneTensor(new long[] {4}, 4, 0, 16), "tensor 'w'", "unknown ggml type id 4");
         refused(oneTensor(new long[] {4}, 99, 0, 16), "tensor 'w'", "unknown ggml type id 99");

@@ -100,6 +100,10 @@ class SafetensorsHostileTest {
         refused(file("{" + entry("w", "F32", "[4294967296,4294967296]", 0, 4) + "}", 4), "tensor 'w'",
                 "more elements than fit");
         refused(file("{" + entry("w", "F64", "[4611686018427387904]", 0, 4) + "}", 4), "tensor 'w'", "overflows");
+        refused(file("{" + entry("w", "F32", "[4294967296,4294967296,0]", 0, 0) + "}", 0), "tensor 'w'",
+                "more elements than fit");
+        refused(file("{" + entry("w", "F32", "[0,4294967296,4294967296]", 0, 0) + "}", 0), "tensor 'w'",
+                "more elements than fit");
         refused(file("{" + entry("w", "F32", "[1]", -4, 4) + "}", 4), "tensor 'w'", "data_offsets[0] = -4");
         refused(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", 4), "tensor 'w'", "pair");
     }

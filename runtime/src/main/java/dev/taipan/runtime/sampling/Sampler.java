@@ -1,7 +1,9 @@
 package dev.taipan.runtime.sampling;
 
 import dev.taipan.runtime.Sampling;
+import dev.taipan.tensor.Kernels;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 
@@ -22,7 +24,8 @@ import java.util.random.RandomGeneratorFactory;
  * </ol>
  * At least one token always survives. The random generator is L64X128MixRandom seeded from
  * {@link Sampling#seed()}, so a seeded sampler gives the same tokens for the same logits on every
- * run (not llama.cpp's, whose generator is mt19937).
+ * run with the same {@link Kernels} (not llama.cpp's tokens: its generator is mt19937). Softmax,
+ * argmax and top-k over the whole vocabulary run on the {@link Kernels} (Vector API by default).
  *
  * <p>Buffers for the vocabulary size are allocated once; {@link #sample} allocates nothing.
  * Not thread-safe: one per session.
@@ -30,23 +33,36 @@ import java.util.random.RandomGeneratorFactory;
 public final class Sampler {
     private final Sampling sampling;
     private final int vocabSize;
+    private static final RandomGeneratorFactory<RandomGenerator> GENERATORS =
+            RandomGeneratorFactory.of("L64X128MixRandom");
+
+    private final Kernels kernels;
     private final RandomGenerator random;
     private final float[] work;     // (vocabSize) penalised logits
+    private final float[] probs;    // (vocabSize) softmax of work, for top-p and plain draws
+    private final int[] topIds;     // (vocabSize) ids chosen by top-k, largest first
     private final long[] keys;      // (vocabSize) candidates as sortable (logit, id) keys, see key()
     private final int[] counts;     // (vocabSize) occurrences in the penalty window, zero between calls
     private final double[] weights; // (vocabSize) softmax numerators of the candidates
 
-    /** A sampler for rows of {@code vocabSize} logits. */
+    /** A sampler for rows of {@code vocabSize} logits, on the Vector API kernels. */
     public Sampler(Sampling sampling, int vocabSize) {
+        this(sampling, vocabSize, Kernels.vector());
+    }
+
+    /** A sampler for rows of {@code vocabSize} logits, on the given kernels. */
+    public Sampler(Sampling sampling, int vocabSize, Kernels kernels) {
         this.sampling = Objects.requireNonNull(sampling, "sampling");
+        this.kernels = Objects.requireNonNull(kernels, "kernels");
         if (vocabSize <= 0) {
             throw new IllegalArgumentException("vocabulary size must be positive, got " + vocabSize);
         }
         this.vocabSize = vocabSize;
-        long seed = sampling.seed().isPresent() ? sampling.seed().getAsLong()
-                : RandomGeneratorFactory.getDefault().create().nextLong();
-        this.random = RandomGeneratorFactory.of("L64X128MixRandom").create(seed);
+        long seed = sampling.seed().isPresent() ? sampling.seed().getAsLong() : ThreadLocalRandom.current().nextLong();
+        this.random = GENERATORS.create(seed);
         this.work = new float[vocabSize];
+        this.probs = new float[vocabSize];
+        this.topIds = new int[vocabSize];
         this.keys = new long[vocabSize];
         this.counts = new int[vocabSize];
         this.weights = new double[vocabSize];
@@ -80,36 +96,61 @@ public final class Sampler {
         System.arraycopy(logits, offset, work, 0, vocabSize);
         applyPenalties(work, history);
         if (sampling.isGreedy()) {
-            return argmax(work, vocabSize);
+            return kernels.argmax(work, 0, vocabSize);
         }
-        // candidates as keys; kept ones end up in keys[from, to)
-        for (int i = 0; i < vocabSize; i++) {
-            keys[i] = key(work[i], i);
-        }
-        int from = 0;
-        int to = vocabSize;
-        boolean sorted = false;
+        int count = filter();
+        return count == ALL ? drawFromAll() : draw(count);
+    }
+
+    /** {@link #filter} found nothing to remove: every token is a candidate. */
+    private static final int ALL = -1;
+
+    /**
+     * Top-k, top-p and min-p over the penalised logits in {@code work}: leaves the candidates as
+     * keys in {@code keys[0, count)} and returns count, or {@link #ALL} when no filter is set.
+     */
+    int filter() {
         boolean topK = sampling.topK() > 0 && sampling.topK() < vocabSize;
         boolean topP = sampling.topP() < 1;
-        if (topK || topP) {
-            // a max-heap popped in place: the i-th largest key lands in keys[vocabSize - 1 - i]
-            Heap.build(keys, vocabSize);
-            int popped = 0;
-            if (topK) {
-                popped = Heap.popLargest(keys, vocabSize, popped, sampling.topK());
-                from = vocabSize - popped;
-            }
-            if (topP) {
-                popped = topPCount(popped, topK);
-                from = vocabSize - popped;
-            }
-            Reverse.range(keys, from, to);
+        boolean minP = sampling.minP() > 0;
+        if (!topK && !topP && !minP) {
+            return ALL;
+        }
+        float maxLogit = work[kernels.argmax(work, 0, vocabSize)];
+        int count;
+        boolean sorted;
+        if (topK) {
+            count = selectTopK(sampling.topK());
+            sorted = true;
+        } else if (topP) {
+            count = topPCandidates();
+            sorted = false;
+        } else {
+            count = collectAtLeast((float) (maxLogit + Math.log(sampling.minP())));
+            sorted = false;
+        }
+        if (topP) {
+            count = topP(count, sorted, maxLogit);
             sorted = true;
         }
-        if (sampling.minP() > 0) {
-            to = minP(from, to, sorted);
+        if (minP) {
+            count = minP(count, sorted, maxLogit);
         }
-        return draw(from, to);
+        return count;
+    }
+    /** The ids {@link #filter} keeps for {@code logits[0, vocabSize)} (no penalties), ascending. */
+    int[] candidates(float[] logits) {
+        System.arraycopy(logits, 0, work, 0, vocabSize);
+        int count = filter();
+        if (count == ALL) {
+            return java.util.stream.IntStream.range(0, vocabSize).toArray();
+        }
+        int[] ids = new int[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = id(keys[i]);
+        }
+        java.util.Arrays.sort(ids);
+        return ids;
     }
 
     /** Applies the repetition, frequency and presence penalties to {@code logits[0, vocabSize)}. */
@@ -143,89 +184,149 @@ public final class Sampler {
         }
     }
 
-    /** The index of the largest value, the first one on ties. */
-    static int argmax(float[] values, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (values[i] > values[best]) {
-                best = i;
+    /** The k largest logits (lower id first on ties) as keys in {@code keys[0, k)}, descending. */
+    private int selectTopK(int k) {
+        kernels.topK(work, 0, vocabSize, topIds, k);
+        for (int i = 0; i < k; i++) {
+            keys[i] = key(work[topIds[i]], topIds[i]);
+        }
+        return k;
+    }
+
+    /** Puts the keys of tokens with logit {@code >= floor} in {@code keys[0, count)}, in id order. */
+    private int collectAtLeast(float floor) {
+        int count = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            if (work[i] >= floor) {
+                keys[count++] = key(work[i], i);
             }
         }
-        return best;
+        return count;
     }
 
     /**
-     * Pops keys from the heap in descending order until their softmax probabilities (over the
-     * top-k set when {@code topK}, else over every token) first reach p; returns how many are kept.
+     * The softmax of every token into {@link #probs}, and as candidates the tokens that can be part
+     * of the top-p set: tokens with probability under eps = (1 - p) / (2 nVocab) sum to less than
+     * (1 - p) / 2, so the most likely ones reach p without them.
      */
-    private int topPCount(int popped, boolean topK) {
-        double max;
-        double sum = 0;
-        if (topK) {
-            max = work[id(keys[vocabSize - 1])];
-            for (int i = vocabSize - popped; i < vocabSize; i++) {
-                sum += Math.exp(work[id(keys[i])] - max);
-            }
-        } else {
-            max = work[argmax(work, vocabSize)];
-            for (int i = 0; i < vocabSize; i++) {
-                sum += Math.exp(work[i] - max);
+    private int topPCandidates() {
+        System.arraycopy(work, 0, probs, 0, vocabSize);
+        kernels.softmax(probs, 0, vocabSize);
+        float eps = (float) ((1 - sampling.topP()) / (2.0 * vocabSize));
+        int count = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            if (probs[i] >= eps) {
+                keys[count++] = key(work[i], i);
             }
         }
-        int limit = topK ? popped : vocabSize;
-        double cumulative = 0;
-        for (int i = 0; i < limit; i++) {
-            if (i == popped) {
-                popped = Heap.popLargest(keys, vocabSize, popped, 1);
-            }
-            cumulative += Math.exp(work[id(keys[vocabSize - 1 - i])] - max) / sum;
-            if (cumulative >= sampling.topP()) {
-                return i + 1;
-            }
-        }
-        return limit;
+        return count;
     }
 
-    /** Drops candidates with logit below {@code maxLogit + ln(minP)}, keeping order; returns the new end. */
-    private int minP(int from, int to, boolean sorted) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = from; i < to; i++) {
-            max = Math.max(max, work[id(keys[i])]);
+    /**
+     * Keeps the most likely candidates until their probability (softmax over the top-k set when
+     * {@code sorted}, i.e. after top-k, else {@link #probs} over all tokens) first reaches p; returns how many,
+     * leaving them in {@code keys[0, count)} in descending order.
+     */
+    private int topP(int count, boolean sorted, float maxLogit) {
+        double p = sampling.topP();
+        if (sorted) {
+            double sum = 0;
+            for (int i = 0; i < count; i++) {
+                sum += Math.exp(work[id(keys[i])] - maxLogit);
+            }
+            double cumulative = 0;
+            for (int i = 0; i < count; i++) {
+                cumulative += Math.exp(work[id(keys[i])] - maxLogit) / sum;
+                if (cumulative >= p) {
+                    return i + 1;
+                }
+            }
+            return count;
         }
-        double threshold = max + Math.log(sampling.minP());
-        int kept = from;
-        for (int i = from; i < to; i++) {
-            if (work[id(keys[i])] >= threshold) {
+        // a max-heap popped in place: the m-th largest key lands in keys[count - m]
+        LongHeap.buildMax(keys, count);
+        double cumulative = 0;
+        int kept = 0;
+        while (kept < count) {
+            int last = count - 1 - kept;
+            long top = keys[0];
+            keys[0] = keys[last];
+            keys[last] = top;
+            LongHeap.siftDownMax(keys, 0, last);
+            kept++;
+            cumulative += probs[id(top)];
+            if (cumulative >= p) {
+                break;
+            }
+        }
+        // keys[count - kept, count) holds them ascending: move them to the front, descending
+        for (int i = count - kept, j = count - 1; i < j; i++, j--) {
+            long t = keys[i];
+            keys[i] = keys[j];
+            keys[j] = t;
+        }
+        System.arraycopy(keys, count - kept, keys, 0, kept);
+        return kept;
+    }
+
+    /** Drops candidates with logit below {@code maxLogit + ln(minP)}, keeping order; returns the new count. */
+    private int minP(int count, boolean sorted, float maxLogit) {
+        double floor = maxLogit + Math.log(sampling.minP());
+        int kept = 0;
+        for (int i = 0; i < count; i++) {
+            if (work[id(keys[i])] >= floor) {
                 keys[kept++] = keys[i];
             } else if (sorted) {
                 break;
             }
         }
-        return Math.max(kept, from + 1);
+        return Math.max(kept, 1);
     }
 
-    /** One draw from softmax(logit / temperature) over the candidates {@code keys[from, to)}. */
-    private int draw(int from, int to) {
+    /** One draw from softmax(logit / temperature) over the candidates {@code keys[0, count)}. */
+    private int draw(int count) {
         double invTemperature = 1.0 / sampling.temperature();
         double max = Double.NEGATIVE_INFINITY;
-        for (int i = from; i < to; i++) {
+        for (int i = 0; i < count; i++) {
             max = Math.max(max, work[id(keys[i])] * invTemperature);
         }
         double sum = 0;
-        for (int i = from; i < to; i++) {
+        for (int i = 0; i < count; i++) {
             double w = Math.exp(work[id(keys[i])] * invTemperature - max);
             weights[i] = w;
             sum += w;
         }
         double target = random.nextDouble() * sum;
         double cumulative = 0;
-        for (int i = from; i < to; i++) {
+        for (int i = 0; i < count; i++) {
             cumulative += weights[i];
             if (target < cumulative) {
                 return id(keys[i]);
             }
         }
-        return id(keys[to - 1]);
+        return id(keys[count - 1]);
+    }
+
+    /** One draw from softmax(logit / temperature) over every token, in id order. */
+    private int drawFromAll() {
+        System.arraycopy(work, 0, probs, 0, vocabSize);
+        if (sampling.temperature() != 1) {
+            kernels.scale(probs, 0, vocabSize, (float) (1.0 / sampling.temperature()));
+        }
+        kernels.softmax(probs, 0, vocabSize);
+        double sum = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            sum += probs[i];
+        }
+        double target = random.nextDouble() * sum;
+        double cumulative = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            cumulative += probs[i];
+            if (target < cumulative) {
+                return i;
+            }
+        }
+        return kernels.argmax(work, 0, vocabSize);
     }
 
     /**
@@ -242,41 +343,21 @@ public final class Sampler {
         return (int) (0xFFFFFFFFL - (key & 0xFFFFFFFFL));
     }
 
-    /** An in-place binary max-heap over {@code keys[0, n)}, popped from the back (heapsort). */
-    private static final class Heap {
-        private Heap() {
+    /** An in-place binary max-heap of keys in {@code a[0, n)}, for top-p. */
+    private static final class LongHeap {
+        private LongHeap() {
         }
 
-        static void build(long[] a, int n) {
+        static void buildMax(long[] a, int n) {
             for (int i = n / 2 - 1; i >= 0; i--) {
-                siftDown(a, i, n);
+                siftDownMax(a, i, n);
             }
         }
 
-        /**
-         * Moves up to {@code more} of the largest remaining keys behind the heap; the heap holds
-         * {@code a[0, n - popped)}. Returns the new popped count.
-         */
-        static int popLargest(long[] a, int n, int popped, int more) {
-            int target = Math.min(n, popped + more);
-            while (popped < target) {
-                int last = n - 1 - popped;
-                long top = a[0];
-                a[0] = a[last];
-                a[last] = top;
-                popped++;
-                siftDown(a, 0, last);
-            }
-            return popped;
-        }
-
-        private static void siftDown(long[] a, int i, int n) {
+        static void siftDownMax(long[] a, int i, int n) {
             long v = a[i];
-            while (true) {
+            while (2 * i + 1 < n) {
                 int child = 2 * i + 1;
-                if (child >= n) {
-                    break;
-                }
                 if (child + 1 < n && a[child + 1] > a[child]) {
                     child++;
                 }
@@ -287,20 +368,6 @@ public final class Sampler {
                 i = child;
             }
             a[i] = v;
-        }
-    }
-
-    /** Reverses {@code a[from, to)} so the popped keys read largest first. */
-    private static final class Reverse {
-        private Reverse() {
-        }
-
-        static void range(long[] a, int from, int to) {
-            for (int i = from, j = to - 1; i < j; i++, j--) {
-                long t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-            }
         }
     }
 }

@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taipan.runtime.Sampling;
+import dev.taipan.tensor.Kernels;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -59,13 +62,23 @@ class SamplerTest {
         return logits;
     }
 
+    private static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
     @Test
     void greedyIsTheArgmaxAndTheFirstOnTies() {
         Random random = new Random(1);
         Sampler greedy = new Sampler(Sampling.greedy(), 1000);
         for (int row = 0; row < 50; row++) {
             float[] logits = randomLogits(random, 1000);
-            assertEquals(Sampler.argmax(logits, 1000), greedy.sample(logits));
+            assertEquals(argmax(logits), greedy.sample(logits));
         }
         assertEquals(1, new Sampler(Sampling.greedy(), 4).sample(new float[] {0, 5, 5, -1}));
         assertEquals(2, new Sampler(Sampling.temperature(0), 3).sample(new float[] {-3, -2, -1}));
@@ -90,7 +103,7 @@ class SamplerTest {
         Sampler topK1 = new Sampler(Sampling.temperature(1.5).topK(1).seed(5), 500);
         for (int row = 0; row < 100; row++) {
             float[] logits = randomLogits(random, 500);
-            assertEquals(Sampler.argmax(logits, 500), topK1.sample(logits));
+            assertEquals(argmax(logits), topK1.sample(logits));
         }
     }
 
@@ -168,6 +181,66 @@ class SamplerTest {
                 frequencies(Sampling.temperature(2).topP(0.82).minP(0.4).seed(19), LOGITS));
     }
 
+    /** The kept set computed the obvious way: full sort, top-k prefix, top-p prefix, min-p filter. */
+    private static int[] referenceCandidates(Sampling s, float[] logits) {
+        int n = logits.length;
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : Integer.compare(a, b));
+        int count = s.topK() > 0 ? Math.min(s.topK(), n) : n;
+        double max = logits[order[0]];
+        if (s.topP() < 1) {
+            double sum = 0;
+            for (int i = 0; i < count; i++) {
+                sum += Math.exp(logits[order[i]] - max);
+            }
+            double cumulative = 0;
+            for (int i = 0; i < count; i++) {
+                cumulative += Math.exp(logits[order[i]] - max) / sum;
+                if (cumulative >= s.topP()) {
+                    count = i + 1;
+                    break;
+                }
+            }
+        }
+        if (s.minP() > 0) {
+            int kept = 0;
+            while (kept < count && logits[order[kept]] >= max + Math.log(s.minP())) {
+                kept++;
+            }
+            count = Math.max(kept, 1);
+        }
+        return Arrays.stream(order, 0, count).mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    @Test
+    void filtersKeepTheSameTokensAsANaiveReference() {
+        Sampling t = Sampling.temperature(1);
+        Sampling[] configs = {t.topK(40), t.topP(0.9), t.topP(0.5), t.minP(0.05), t.topK(40).topP(0.95).minP(0.05),
+            t.topK(3).minP(0.3), t.topP(0.99).minP(0.01), t.topK(1500), t.topK(300).topP(0.999)};
+        Random random = new Random(9);
+        int n = 1500;
+        for (double scale : new double[] {0.5, 3, 10}) {
+            for (int row = 0; row < 4; row++) {
+                float[] logits = randomLogits(random, n);
+                for (int i = 0; i < n; i++) {
+                    // coarse values make ties, which both order by id
+                    logits[i] = row % 2 == 0 ? (float) (logits[i] * scale / 3) : Math.round(logits[i] * 2) / 2f;
+                }
+                for (Sampling config : configs) {
+                    int[] expected = referenceCandidates(config, logits);
+                    // the Vector API kernels on one row per scale: cold (not yet compiled) they are slow
+                    for (Kernels kernels : row == 0 ? List.of(Kernels.scalar(), Kernels.vector()) : List.of(Kernels.scalar())) {
+                        assertArrayEquals(expected, new Sampler(config, n, kernels).candidates(logits),
+                                config + " scale " + scale + " " + kernels.getClass().getSimpleName());
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void penaltiesChangeOnlyRecentTokensAsLlamaCpp() {
         Sampling sampling = Sampling.greedy().repetitionPenalty(2).frequencyPenalty(0.1).presencePenalty(0.5);
@@ -226,6 +299,28 @@ class SamplerTest {
             assertEquals(id, Sampler.id(Sampler.key(-3.5f, id)));
         }
         assertFalse(Sampler.key(1f, 0) < Sampler.key(1f, 1));
+    }
+
+    @Test
+    void sampleAllocatesNothing() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        float[] logits = randomLogits(new Random(4), 5000);
+        TokenHistory history = TokenHistory.of(1, 2, 3, 2, 4999);
+        Sampling t = Sampling.temperature(0.8).repetitionPenalty(1.1).presencePenalty(0.2).seed(1);
+        for (Sampling config : List.of(Sampling.greedy().repetitionPenalty(1.1), t, t.topK(40).topP(0.95).minP(0.05),
+                t.topP(0.9), t.minP(0.05))) {
+            Sampler sampler = new Sampler(config, 5000, Kernels.scalar());
+            // the least of three rounds, so that a one-off allocation by the JVM on this thread does not count
+            long least = Long.MAX_VALUE;
+            for (int round = 0; round < 3; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 20; i++) {
+                    sampler.sample(logits, 0, history);
+                }
+                least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+            }
+            assertEquals(0, least, config::toString);
+        }
     }
 
     @Test

@@ -18,6 +18,7 @@ public final class ArchitectureRegistry {
             new dev.taipan.runtime.arch.transformer.Qwen3Moe(),
             new dev.taipan.runtime.arch.transformer.Olmoe(),
             new dev.taipan.runtime.arch.transformer.Granite(),
+            new dev.taipan.runtime.arch.ssm.MambaArchitecture(),
             new dev.taipan.runtime.arch.ssm.Mamba2Architecture(),
             new dev.taipan.runtime.arch.ssm.JambaArchitecture(),
             new dev.taipan.runtime.arch.ssm.GraniteHybridArchitecture(),

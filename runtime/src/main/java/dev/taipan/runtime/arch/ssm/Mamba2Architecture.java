@@ -10,23 +10,22 @@ import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.TensorName;
 import dev.taipan.runtime.arch.Weights;
-import dev.taipan.ssm.mamba1.Mamba1Config;
 import dev.taipan.ssm.mamba2.Mamba2Config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Pure state-space models: {@code mamba} (Mamba-1) and {@code mamba2}, as llama.cpp's
- * src/models/mamba.cpp builds both (34af94cd): every layer is
- * {@code x += mixer(rmsnorm(x) * attn_norm)}, no FFN, then the output RMS norm and the lm head
- * (tied to the embeddings when {@code output.weight} is absent).
+ * {@code mamba2}: Mamba-2 language models, as llama.cpp's src/models/mamba.cpp builds them
+ * (34af94cd): every layer is {@code x += mamba2(rmsnorm(x) * attn_norm)}, no FFN, then the output
+ * RMS norm and the lm head (tied to the embeddings when {@code output.weight} is absent).
+ * {@code ssm_norm} (the grouped gated norm) is required, as in llama.cpp's load_arch_tensors.
  */
 public final class Mamba2Architecture implements Architecture {
 
     @Override
     public Set<String> names() {
-        return Set.of("mamba", "mamba2");
+        return Set.of("mamba2");
     }
 
     @Override
@@ -36,23 +35,13 @@ public final class Mamba2Architecture implements Architecture {
         int dim = SsmBindings.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
         int nLayers = SsmBindings.intKey(md, MetaKey.BLOCK_COUNT, arch);
         float eps = SsmBindings.rmsEps(md, arch);
+        Mamba2Config c = SsmBindings.mamba2Config(md, arch, dim, eps);
         Weights w = new Weights(source);
+        LayerKind kind = new LayerKind(LayerKind.Mixer.MAMBA2, LayerKind.Ffn.NONE);
         List<DecoderLayer> layers = new ArrayList<>(nLayers);
-        if (arch.equals("mamba2")) {
-            Mamba2Config c = SsmBindings.mamba2Config(md, arch, dim, eps);
-            LayerKind kind = new LayerKind(LayerKind.Mixer.MAMBA2, LayerKind.Ffn.NONE);
-            for (int l = 0; l < nLayers; l++) {
-                layers.add(new DecoderLayer(kind, SsmBindings.rms(w, TensorName.ATTN_NORM.weight(l), dim, eps),
-                        SsmBindings.mamba2(w, l, c, true, ctx), null, null, 1f));
-            }
-        } else {
-            Mamba1Config c = SsmBindings.mamba1Config(md, arch, dim, eps);
-            boolean dtBcRms = md.getBool(MetaKey.SSM_DT_B_C_RMS.key(arch), false);
-            LayerKind kind = new LayerKind(LayerKind.Mixer.MAMBA1, LayerKind.Ffn.NONE);
-            for (int l = 0; l < nLayers; l++) {
-                layers.add(new DecoderLayer(kind, SsmBindings.rms(w, TensorName.ATTN_NORM.weight(l), dim, eps),
-                        SsmBindings.mamba1(w, l, c, dtBcRms, ctx), null, null, 1f));
-            }
+        for (int l = 0; l < nLayers; l++) {
+            layers.add(new DecoderLayer(kind, SsmBindings.rms(w, TensorName.ATTN_NORM.weight(l), dim, eps),
+                    SsmBindings.mamba2(w, l, c, true, ctx), null, null, 1f));
         }
         Network.Head head = SsmBindings.head(w, dim, eps, Network.Scales.NONE);
         w.checkAllUsed();

@@ -91,7 +91,7 @@ class MambaArchitectureTest {
     }
 
     private static Network build(GgufFile f, Parallel par) {
-        return new Mamba2Architecture().build(f, new BuildContext(Kernels.vector(), par));
+        return new MambaArchitecture().build(f, new BuildContext(Kernels.vector(), par));
     }
 
     @Test

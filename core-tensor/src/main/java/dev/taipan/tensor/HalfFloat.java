@@ -22,14 +22,16 @@ import jdk.incubator.vector.VectorSpecies;
 public final class HalfFloat {
     public static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     public static final int LANES = FLOATS.length();
-    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
-    private static final VectorSpecies<Short> SHORTS =
+    static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
+    static final VectorSpecies<Short> SHORTS =
             VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
-    private static final int REBIAS = (127 - 15) << 23;
-    private static final int F16_INF_NAN = 0x1f << 23;
-    private static final int QUIET_NAN = 1 << 22;
-    private static final int MIN_NORMAL_BITS = 1 << 23;
-    private static final float TWO_POW_MINUS_14 = 0x1p-14f;
+    /** Adds (127 - 15) to an F16 exponent moved to float's exponent field. */
+    static final int REBIAS = (127 - 15) << 23;
+    /** F16 exponent 31 (infinity, NaN) moved to float's exponent field. */
+    static final int F16_INF_NAN = 0x1f << 23;
+    static final int QUIET_NAN = 1 << 22;
+    static final int MIN_NORMAL_BITS = 1 << 23;
+    static final float TWO_POW_MINUS_14 = 0x1p-14f;
 
     private HalfFloat() {
     }

@@ -67,13 +67,14 @@ public final class Q2_KTensor extends QuantizedTensor {
             float d = fp16(off + 80);
             float min = fp16(off + 82);
             for (int c = 0; c < 2; c++) {
+                long scales = i64(off + 8L * c);
                 for (int k = 0; k < 2; k++) {
                     ByteVector qs = load16(off + 16 + 32L * c + 16L * k);
                     for (int p = 0; p < PARTS; p++) {
                         IntVector q = unsigned(qs, p);
                         for (int j = 0; j < 4; j++) {
                             // weights 128c + 32j + 16k + l: bits 2j of qs[32c + 16k + l], group 8c + 2j + k
-                            int sc = u8(off + 8 * c + 2 * j + k);
+                            int sc = byteOf(scales, 2 * j + k);
                             FloatVector dl = FloatVector.broadcast(F, d * (sc & 0x0F));
                             FloatVector ml = FloatVector.broadcast(F, min * (sc >> 4));
                             FloatVector w = toFloat(q.lanewise(VectorOperators.LSHR, 2 * j).and(3)).mul(dl).sub(ml);

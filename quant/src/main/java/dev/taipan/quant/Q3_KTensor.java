@@ -47,6 +47,20 @@ public final class Q3_KTensor extends QuantizedTensor {
         return (byte) (word >>> (8 * (g & 3))) - 32;
     }
 
+    /**
+     * Group scales {@code 8 * half ..} (raw 6-bit values, before subtracting 32) packed one per
+     * byte: the same unpacking as {@link #scale}, for eight groups at once.
+     */
+    private long scales(long block, int half) {
+        int a0 = data.get(LE_INT, block + 96);
+        int a1 = data.get(LE_INT, block + 100);
+        int tmp = data.get(LE_INT, block + 104);
+        int shift = 4 * half;
+        int w0 = ((a0 >>> shift) & KMASK2) | (((tmp >>> (shift + 0)) & KMASK1) << 4);
+        int w1 = ((a1 >>> shift) & KMASK2) | (((tmp >>> (shift + 2)) & KMASK1) << 4);
+        return (w0 & 0xFFFFFFFFL) | ((long) w1 << 32);
+    }
+
     @Override
     void dequantizeBlock(long offset, float[] dst, int dstOff) {
         float dAll = fp16(offset + 108);
@@ -80,6 +94,7 @@ public final class Q3_KTensor extends QuantizedTensor {
         for (int b = 0; b < blocksPerRow; b++, off += 110, xb += 256) {
             float dAll = fp16(off + 108);
             for (int c = 0; c < 2; c++) {
+                long scales = scales(off, c);
                 for (int k = 0; k < 2; k++) {
                     ByteVector qs = load16(off + 32 + 32L * c + 16L * k);
                     ByteVector hm = load16(off + 16L * k);
@@ -90,7 +105,7 @@ public final class Q3_KTensor extends QuantizedTensor {
                             // weights 128c + 32j + 16k + l: bits 2j of qs, minus 4 unless hmask bit 4c + j is set
                             IntVector v = q.lanewise(VectorOperators.LSHR, 2 * j).and(3)
                                     .add(h.lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 2)).sub(4);
-                            FloatVector dl = FloatVector.broadcast(F, dAll * scale(off, 8 * c + 2 * j + k));
+                            FloatVector dl = FloatVector.broadcast(F, dAll * (byteOf(scales, 2 * j + k) - 32));
                             FloatVector w = toFloat(v).mul(dl);
                             int xp = xb + 128 * c + 32 * j + 16 * k + p * L;
                             if ((j & 1) == 0) {

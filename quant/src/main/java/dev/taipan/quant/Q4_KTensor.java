@@ -60,12 +60,13 @@ public final class Q4_KTensor extends QuantizedTensor {
         for (int b = 0; b < blocksPerRow; b++, off += 144, xb += 256) {
             float d = fp16(off);
             float min = fp16(off + 2);
-            long s = off + 4;
+            long scales = k4Scales(off + 4);
+            long mins = k4Mins(off + 4);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * k4Scale(s, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, min * k4Min(s, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * k4Scale(s, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, min * k4Min(s, 2 * c + 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * byteOf(scales, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, min * byteOf(mins, 2 * c));
+                FloatVector d2 = FloatVector.broadcast(F, d * byteOf(scales, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, min * byteOf(mins, 2 * c + 1));
                 for (int k = 0; k < 2; k++) {
                     ByteVector qs = load16(off + 16 + 32L * c + 16L * k);
                     for (int p = 0; p < PARTS; p++) {

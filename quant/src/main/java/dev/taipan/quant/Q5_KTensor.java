@@ -64,15 +64,16 @@ public final class Q5_KTensor extends QuantizedTensor {
         for (int b = 0; b < blocksPerRow; b++, off += 176, xb += 256) {
             float d = fp16(off);
             float min = fp16(off + 2);
-            long s = off + 4;
+            long scales = k4Scales(off + 4);
+            long mins = k4Mins(off + 4);
             for (int c = 0; c < 4; c++) {
                 for (int k = 0; k < 2; k++) {
                     ByteVector qs = load16(off + 48 + 32L * c + 16L * k);
                     ByteVector qhs = load16(off + 16 + 16L * k);
                     // half 0: low nibbles, sub-block 2c; half 1: high nibbles, sub-block 2c + 1
                     for (int half = 0; half < 2; half++) {
-                        FloatVector dl = FloatVector.broadcast(F, d * k4Scale(s, 2 * c + half));
-                        FloatVector ml = FloatVector.broadcast(F, min * k4Min(s, 2 * c + half));
+                        FloatVector dl = FloatVector.broadcast(F, d * byteOf(scales, 2 * c + half));
+                        FloatVector ml = FloatVector.broadcast(F, min * byteOf(mins, 2 * c + half));
                         for (int p = 0; p < PARTS; p++) {
                             IntVector q = unsigned(qs, p).lanewise(VectorOperators.LSHR, 4 * half).and(0x0F);
                             IntVector h = unsigned(qhs, p).lanewise(VectorOperators.LSHR, 2 * c + half).and(1);

@@ -65,14 +65,14 @@ public final class Q6_KTensor extends QuantizedTensor {
         for (int b = 0; b < blocksPerRow; b++, off += 210, xb += 256) {
             float d = fp16(off + 208);
             for (int n = 0; n < 2; n++) {
-                long sc = off + 192 + 8L * n;
+                long sc = i64(off + 192 + 8L * n);
                 for (int half = 0; half < 2; half++) {
                     long ql = off + 64L * n + 16L * half;
                     ByteVector high = load16(off + 128 + 32L * n + 16L * half);
                     // quarter k: weights 32k + l take nibble k / 2 of ql[l + 32 (k % 2)], bits 2k of qh[l]
                     for (int k = 0; k < 4; k++) {
                         ByteVector low = load16(ql + 32L * (k & 1));
-                        FloatVector scale = FloatVector.broadcast(F, d * i8(sc + half + 2 * k));
+                        FloatVector scale = FloatVector.broadcast(F, d * (byte) byteOf(sc, half + 2 * k));
                         for (int p = 0; p < PARTS; p++) {
                             IntVector lo = unsigned(low, p).lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F);
                             IntVector hi = unsigned(high, p).lanewise(VectorOperators.LSHR, 2 * k).and(3);

@@ -31,6 +31,7 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
     static final ValueLayout.OfShort LE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Float lanes: the preferred shape, kept between 4 and 16 lanes so 16 bytes fill whole vectors. */
@@ -158,6 +159,38 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
     /** Q4_K/Q5_K: 6-bit min {@code j} (0..7) of the 12 packed bytes at {@code s}. */
     final int k4Min(long s, int j) {
         return j < 4 ? u8(s + j + 4) & 63 : (u8(s + j + 4) >> 4) | ((u8(s + j) >> 6) << 4);
+    }
+
+    /** Little-endian long at {@code offset}: eight packed bytes read at once. */
+    final long i64(long offset) {
+        return data.get(LE_LONG, offset);
+    }
+
+    /**
+     * Q4_K/Q5_K: the eight 6-bit scales of the 12 packed bytes at {@code s}, one per byte of the
+     * result (byte {@code j} = {@link #k4Scale}{@code (s, j)}), unpacked from two loads.
+     */
+    final long k4Scales(long s) {
+        long lo = i64(s);
+        int hi = data.get(LE_INT, s + 8);
+        int first = (int) lo & 0x3F3F3F3F;
+        int last = (hi & 0x0F0F0F0F) | ((((int) lo >>> 6) & 0x03030303) << 4);
+        return (first & 0xFFFFFFFFL) | ((long) last << 32);
+    }
+
+    /** Q4_K/Q5_K: the eight 6-bit mins, one per byte (byte {@code j} = {@link #k4Min}{@code (s, j)}). */
+    final long k4Mins(long s) {
+        long lo = i64(s);
+        int hi = data.get(LE_INT, s + 8);
+        int upper = (int) (lo >>> 32);
+        int first = upper & 0x3F3F3F3F;
+        int last = ((hi >>> 4) & 0x0F0F0F0F) | (((upper >>> 6) & 0x03030303) << 4);
+        return (first & 0xFFFFFFFFL) | ((long) last << 32);
+    }
+
+    /** Unsigned byte {@code j} of a packed long. */
+    static int byteOf(long packed, int j) {
+        return (int) (packed >>> (8 * j)) & 0xFF;
     }
 
     /** 16 bytes at {@code offset}. */

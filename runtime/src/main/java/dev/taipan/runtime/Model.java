@@ -62,6 +62,14 @@ public final class Model implements AutoCloseable {
         return network;
     }
 
+    /**
+     * Parameter counts, layer kinds, tensor types, tokenizer, context and memory of this model
+     * (computed on each call; it allocates two one-token session states).
+     */
+    public ModelInfo info() {
+        return ModelInfo.of(this);
+    }
+
     /** Worker threads the model computes with. */
     public int threads() {
         return parallel.threads();

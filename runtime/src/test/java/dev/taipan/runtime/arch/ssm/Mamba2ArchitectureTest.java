@@ -35,28 +35,18 @@ class Mamba2ArchitectureTest {
     }
 
     @Test
-    void layersAreMamba2AndCacheDoesNotGrow() {
+    void layersAreMamba2WithFixedCache() {
         try (GgufFile file = GgufFile.open(FixtureRun.fixture("tiny-mamba2-f32.gguf"));
              Parallel par = Parallel.create(2)) {
             Network net = new Mamba2Architecture().build(file, new BuildContext(Kernels.vector(), par));
             assertEquals(2, net.layers().size());
             for (var layer : net.layers()) {
                 assertEquals(LayerKind.Mixer.MAMBA2, layer.kind().mixer());
+                assertEquals(LayerKind.Ffn.NONE, layer.kind().ffn());
             }
-            Network.State st = net.newState(new SessionLimits(16, 2000));
-            int[] tokens = new int[16];
-            for (int i = 0; i < tokens.length; i++) {
-                tokens[i] = (i * 37) % 262;
-            }
-            net.forward(tokens, 0, 10, st);
-            long after10 = st.cacheBytes();
-            // conv (d_conv-1) x (128 + 2*2*16) + ssm 8 x 16 x 16, per layer, floats
-            assertEquals(2L * 4 * (3 * 192 + 8 * 16 * 16), after10);
-            for (int t = 10; t < 1000; t += 16) {
-                net.forward(tokens, 0, Math.min(16, 1000 - t), st);
-            }
-            assertEquals(1000, st.position());
-            assertEquals(after10, st.cacheBytes());
+            Network.State st = net.newState(new SessionLimits(16, 64));
+            // conv (d_conv-1) x (128 + 2*2*16) + ssm 8 x 16 x 16, per layer, floats; growth: SsmPublicApiTest
+            assertEquals(2L * 4 * (3 * 192 + 8 * 16 * 16), st.cacheBytes());
             assertTrue(st.mixerState(0).cacheBytes() > 0);
         }
     }

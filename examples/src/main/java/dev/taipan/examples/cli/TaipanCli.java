@@ -24,7 +24,8 @@ public final class TaipanCli implements Runnable {
     /** The subcommands, one line each, in the order {@code taipan --help} lists them. */
     static final List<Supplier<Object>> SUBCOMMANDS = List.of(
             LogitsCommand::new,
-            GenerateCommand::new
+            GenerateCommand::new,
+            ConvertCommand::new
     );
 
     /** Exit status of a command line that picocli could not parse or validate. */

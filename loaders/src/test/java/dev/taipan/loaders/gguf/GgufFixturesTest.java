@@ -110,6 +110,19 @@ class GgufFixturesTest {
         }
     }
 
+    /** Per-layer keys: an array in one file, a scalar in another (values from the .kv.txt listings). */
+    @Test
+    void perLayerKeysReadAsArraysOrScalars() {
+        try (GgufFile f = GgufFile.open(Resources.path("gguf/tiny-granitehybrid-f32.gguf"))) {
+            assertArrayEquals(new int[] {0, 2, 0, 0}, f.metadata().getPerLayerInt("granitehybrid.attention.head_count_kv", 4));
+            assertArrayEquals(new int[] {4, 4, 4, 4}, f.metadata().getPerLayerInt("granitehybrid.attention.head_count", 4));
+        }
+        try (GgufFile f = GgufFile.open(Resources.path("gguf/tiny-nemotron_h-q8_0.gguf"))) {
+            assertArrayEquals(new int[] {0, 128, 0, 128, 0, 128},
+                    f.metadata().getPerLayerInt("nemotron_h.feed_forward_length", 6));
+        }
+    }
+
     @Test
     void storiesModelParses() {
         try (GgufFile f = GgufFile.open(Resources.path("real/stories260K.gguf"))) {

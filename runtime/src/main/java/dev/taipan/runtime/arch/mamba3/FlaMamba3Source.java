@@ -11,6 +11,7 @@ import dev.taipan.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -43,6 +44,16 @@ public final class FlaMamba3Source implements TensorSource {
             "mixer.C_norm.weight", TensorName.SSM_C_NORM,
             "mixer.norm.weight", TensorName.SSM_NORM,
             "norm.weight", TensorName.ATTN_NORM);
+
+    private static final Pattern BLOCK = Pattern.compile("blk\\.(\\d+)\\..+");
+    // every FLA name the table maps, {N} standing for the layer
+    private static final List<String> FLA_NAMES = List.of(EMBEDDINGS, "backbone.norm_f.weight", "lm_head.weight",
+            "backbone.layers.{N}.norm.weight", "backbone.layers.{N}.mixer.in_proj.weight",
+            "backbone.layers.{N}.mixer.out_proj.weight", "backbone.layers.{N}.mixer.B_norm.weight",
+            "backbone.layers.{N}.mixer.C_norm.weight", "backbone.layers.{N}.mixer.norm.weight",
+            "backbone.layers.{N}.mixer.dt_bias", "backbone.layers.{N}.mixer.D", "backbone.layers.{N}.mixer.B_bias",
+            "backbone.layers.{N}.mixer.C_bias", "backbone.layers.{N}.mixer.mimo_x", "backbone.layers.{N}.mixer.mimo_z",
+            "backbone.layers.{N}.mixer.mimo_o");
 
     private final TensorSource source;
     private final Metadata metadata;
@@ -95,6 +106,22 @@ public final class FlaMamba3Source implements TensorSource {
             case "mixer.mimo_o" -> Mamba3Names.mimoO(l);
             default -> name;
         };
+    }
+
+    /**
+     * The FLA name a GGUF name comes from (for messages about missing or misshaped tensors), or
+     * the name itself when the table has no entry for it.
+     */
+    static String flaName(String ggufName) {
+        Matcher m = BLOCK.matcher(ggufName);
+        String layer = m.matches() ? m.group(1) : null;
+        for (String fla : FLA_NAMES) {
+            String candidate = layer == null ? fla : fla.replace("{N}", layer);
+            if (!candidate.contains("{N}") && ggufName(candidate).equals(ggufName)) {
+                return candidate;
+            }
+        }
+        return ggufName;
     }
 
     private static Map<String, Object> translate(HfConfig c) {

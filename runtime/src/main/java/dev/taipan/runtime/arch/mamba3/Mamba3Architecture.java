@@ -34,6 +34,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Mamba-3 language models and Mamba-3 hybrids, as mamba_ssm's {@code MixerModel} /
@@ -51,6 +53,7 @@ import java.util.Set;
 public final class Mamba3Architecture implements Architecture {
     /** The architecture name in GGUF files and in config.json's model_type. */
     public static final String NAME = "mamba3";
+    private static final Pattern QUOTED = Pattern.compile("tensor '([^']+)'");
 
     @Override
     public Set<String> names() {
@@ -71,9 +74,21 @@ public final class Mamba3Architecture implements Architecture {
         return buildGgufNamed(source, ctx);
     }
 
-    /** Builds from safetensors tensors in FLA layout and their config.json. */
+    /**
+     * Builds from safetensors tensors in FLA layout and their config.json. Errors about a tensor
+     * name it by its GGUF name and by its FLA name.
+     */
     public Network buildFromSafetensors(TensorSource safetensors, HfConfig config, BuildContext ctx) {
-        return buildGgufNamed(new FlaMamba3Source(safetensors, config), ctx);
+        try {
+            return buildGgufNamed(new FlaMamba3Source(safetensors, config), ctx);
+        } catch (ModelFormatException e) {
+            Matcher m = QUOTED.matcher(e.getMessage());
+            if (m.find() && !FlaMamba3Source.flaName(m.group(1)).equals(m.group(1))) {
+                throw new ModelFormatException(e.getMessage() + " (FLA name '" + FlaMamba3Source.flaName(m.group(1))
+                        + "', config " + config.origin() + ")", e);
+            }
+            throw e;
+        }
     }
 
     private static Network buildGgufNamed(TensorSource source, BuildContext ctx) {

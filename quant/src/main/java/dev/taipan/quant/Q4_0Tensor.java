@@ -1,9 +1,11 @@
 package dev.taipan.quant;
 
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -40,19 +42,48 @@ public final class Q4_0Tensor extends QuantizedTensor {
     public float dot(long row, float[] x, int xOff) {
         checkDot(row, x, xOff);
         long off = row * rowBytes;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         int xi = xOff;
-        int b = 0;
-        // Two blocks per step, each into its own accumulator: sum((q - 8) * x) per block, then times d.
-        for (; b + 1 < blocksPerRow; b += 2, off += 36, xi += 64) {
-            acc0 = blockDot(off, x, xi).fma(FloatVector.broadcast(F, fp16(off)), acc0);
-            acc1 = blockDot(off + 18, x, xi + 32).fma(FloatVector.broadcast(F, fp16(off + 18)), acc1);
+        // per block: sum((q - 8) * x) in lanes, then times the block's scale d
+        for (int b = 0; b < blocksPerRow; b++, off += 18, xi += 32) {
+            acc = blockDot(off, x, xi).fma(FloatVector.broadcast(F, fp16(off)), acc);
         }
-        if (b < blocksPerRow) {
-            acc0 = blockDot(off, x, xi).fma(FloatVector.broadcast(F, fp16(off)), acc0);
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Rows are taken in pairs, so each step streams two rows (two prefetch streams) against the
+     * same activation registers; each row is accumulated exactly as {@link #dot} does, so the
+     * results equal {@code dot(r, x, 0)} bit for bit.
+     */
+    @Override
+    public void matvec(float[] out, float[] x, Parallel par) {
+        int n = Math.toIntExact(rows());
+        Objects.checkFromIndexSize(0, n, out.length);
+        Objects.checkFromIndexSize(0, cols(), x.length);
+        par.forRange(n, (start, end) -> {
+            int r = start;
+            for (; r + 1 < end; r += 2) {
+                dotTwoRows(r, x, out);
+            }
+            if (r < end) {
+                out[r] = dot(r, x, 0);
+            }
+        });
+    }
+
+    /** {@code out[r] = dot(r, x, 0)} and {@code out[r + 1] = dot(r + 1, x, 0)}. */
+    private void dotTwoRows(int r, float[] x, float[] out) {
+        long offA = r * rowBytes;
+        long offB = offA + rowBytes;
+        FloatVector accA = FloatVector.zero(F);
+        FloatVector accB = FloatVector.zero(F);
+        for (int b = 0, xi = 0; b < blocksPerRow; b++, offA += 18, offB += 18, xi += 32) {
+            accA = blockDot(offA, x, xi).fma(FloatVector.broadcast(F, fp16(offA)), accA);
+            accB = blockDot(offB, x, xi).fma(FloatVector.broadcast(F, fp16(offB)), accB);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        out[r] = accA.reduceLanes(VectorOperators.ADD);
+        out[r + 1] = accB.reduceLanes(VectorOperators.ADD);
     }
 
     /** Lane-wise partial sums of {@code (q[i] - 8) * x[xi + i]} over one block at {@code off}. */

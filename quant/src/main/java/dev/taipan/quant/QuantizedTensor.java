@@ -14,11 +14,20 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Common part of the ggml block formats (layouts in ggml-common.h, llama.cpp 34af94cd). A row is
- * a sequence of {@code cols / blockSize} blocks of {@code blockBytes} bytes. A subclass supplies
- * {@link #dequantizeBlock}, a transcription of ggml's {@code dequantize_row_*} for one block that
- * gives bit-identical floats, and a Vector API {@link #dot} that dequantizes each block into
- * registers and multiplies it into the activation without writing the weights anywhere.
+ * Common part of the ggml block formats (layouts in ggml-common.h, dequantization in
+ * ggml-quants.c, llama.cpp 34af94cd). A row is a sequence of {@code cols / blockSize} blocks of
+ * {@code blockBytes} bytes. A subclass supplies {@link #dequantizeBlock}, a transcription of
+ * ggml's {@code dequantize_row_*} for one block that gives bit-identical floats, and a Vector API
+ * {@link #dot} that unpacks each block into registers and multiplies it into the float activation
+ * without writing the weights anywhere: 16 bytes are loaded at a time, widened to int lanes
+ * (where nibbles and bit fields are cut out), converted to float and FMA'd with {@code x}.
+ *
+ * <p>Where ggml computes {@code w = scale * q (- min)} per element, the kernels form exactly that
+ * {@code w} before the FMA, except for the formats whose block has a single scale and no min
+ * (Q8_0, Q4_0, Q5_0), which sum {@code q * x} over the block and multiply by the scale once: the
+ * same value up to float rounding, one multiply fewer per vector. Activations are never quantized
+ * (unlike ggml's CPU backend, which quantizes them to Q8_0/Q8_K): results equal a float dot
+ * product with the dequantized weights.
  *
  * <p>{@link #row}, {@link #get} and the scalar twin {@link #dotScalar} are built on
  * {@link #dequantizeBlock}: the twin dequantizes one block at a time and accumulates

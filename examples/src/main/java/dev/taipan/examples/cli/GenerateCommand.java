@@ -1,11 +1,10 @@
 package dev.taipan.examples.cli;
 
-import dev.taipan.loaders.tokenizer.StreamingDecoder;
 import dev.taipan.loaders.tokenizer.Tokenizer;
+import dev.taipan.runtime.GenerationStats;
+import dev.taipan.runtime.Model;
 import dev.taipan.runtime.Sampling;
-import dev.taipan.runtime.arch.Network;
-import dev.taipan.runtime.sampling.Sampler;
-import dev.taipan.runtime.sampling.TokenHistory;
+import dev.taipan.runtime.Session;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -18,9 +17,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code taipan generate}: tokenizes the prompt (BOS as the vocabulary says), prefills it in
- * batches, then samples up to n tokens one at a time, streaming their text (or, with
- * {@code --ids}, their ids) to stdout. Stops early at an end-of-generation token. Timings go to
- * stderr. Sampling defaults are llama.cpp's (common/common.h): temperature 0.8, top-k 40,
+ * batches, then samples up to n tokens one at a time ({@link Session#generate}), streaming their
+ * text (or, with {@code --ids}, their ids) to stdout. Stops early at an end-of-generation token.
+ * Timings go to stderr. Sampling defaults are llama.cpp's (common/common.h): temperature 0.8, top-k 40,
  * top-p 0.95, min-p 0.05, no repetition penalty.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -69,78 +68,43 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ids", description = "Print the generated token ids, space separated, instead of text.")
     private boolean printIds;
 
+    @Option(names = {"-c", "--ctx"}, defaultValue = "0", paramLabel = "N",
+            description = "Context length; 0 = the model's, at most 4096 (default: ${DEFAULT-VALUE}).")
+    private int contextLength;
+
     @Override
     public Integer call() {
-        if (nPredict < 0) {
-            throw new ParameterException(spec.commandLine(), "-n must be >= 0, got " + nPredict);
+        if (nPredict < 0 || contextLength < 0) {
+            throw new ParameterException(spec.commandLine(), "-n and --ctx must be >= 0");
         }
         Sampling sampling = sampling();
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try (CliModel m = CliModel.open(model)) {
-            Tokenizer tok = m.tokenizer();
-            int[] promptIds = tok.encode(prompt);
-            if (promptIds.length == 0) {
-                throw new ParameterException(spec.commandLine(), "--prompt encodes to no tokens");
-            }
-            int context = (int) Math.min(m.contextLength(), (long) promptIds.length + nPredict);
-            if (promptIds.length >= context && nPredict > 0) {
-                throw new IllegalArgumentException("prompt of " + promptIds.length
-                        + " tokens fills the model's context of " + m.contextLength());
-            }
-            Network net = m.network();
-            int vocab = m.vocabSize();
-            Network.State st = m.newState(Math.min(BATCH, promptIds.length), Math.max(context, promptIds.length));
-            int[] history = new int[promptIds.length + nPredict];
-            System.arraycopy(promptIds, 0, history, 0, promptIds.length);
-            float[] logits = new float[vocab];
-
-            // prefill
-            long t0 = System.nanoTime();
-            for (int start = 0; start < promptIds.length; start += BATCH) {
-                int n = Math.min(BATCH, promptIds.length - start);
-                net.forward(promptIds, start, n, st);
-                if (start + n == promptIds.length) {
-                    net.logits(st, n - 1, 1, logits, 0);
-                }
-            }
-            long t1 = System.nanoTime();
-
-            // decode
-            Sampler sampler = new Sampler(sampling, vocab);
-            StreamingDecoder text = tok.streamingDecoder();
-            int len = promptIds.length;
-            int generated = 0;
-            int[] one = new int[1];
-            while (generated < nPredict && len < context) {
-                int next = sampler.sample(logits, 0, new TokenHistory(history, len));
-                if (tok.isEog(next)) {
-                    break;
-                }
-                history[len++] = next;
-                generated++;
-                if (printIds) {
-                    out.print(generated == 1 ? Integer.toString(next) : " " + next);
-                } else {
-                    out.print(text.push(next));
-                }
-                out.flush();
-                if (generated < nPredict) {
-                    one[0] = next;
-                    net.forward(one, 0, 1, st);
-                    net.logits(st, 0, 1, logits, 0);
-                }
-            }
-            if (!printIds) {
-                out.print(text.flush());
+        try (Model m = model.load(contextLength, BATCH)) {
+            Tokenizer tok = m.tokenizer().orElseThrow(() ->
+                    new IllegalArgumentException(m.source().path().getFileName() + " has no tokenizer"));
+            Session session = m.newSession(sampling);
+            GenerationStats stats;
+            if (printIds) {
+                int[] promptIds = tok.encode(prompt);
+                int[] count = {0};
+                stats = session.generateTokens(promptIds, nPredict, id -> {
+                    out.print(count[0]++ == 0 ? Integer.toString(id) : " " + id);
+                    out.flush();
+                });
+            } else {
+                stats = session.generate(prompt, nPredict, piece -> {
+                    out.print(piece);
+                    out.flush();
+                });
             }
             out.println();
             out.flush();
-            long t2 = System.nanoTime();
-            err.println(String.format(Locale.ROOT, "prompt: %d tokens in %.3f s (%.2f tok/s); "
-                            + "generated: %d tokens in %.3f s (%.2f tok/s); threads %d",
-                    promptIds.length, (t1 - t0) / 1e9, promptIds.length / ((t1 - t0) / 1e9),
-                    generated, (t2 - t1) / 1e9, generated / Math.max(1e-9, (t2 - t1) / 1e9), model.threads()));
+            spec.commandLine().getErr().println(String.format(Locale.ROOT,
+                    "prompt: %d tokens in %.3f s (%.2f tok/s); generated: %d tokens in %.3f s (%.2f tok/s);"
+                            + " stop: %s; threads %d",
+                    stats.promptTokens(), stats.promptNanos() / 1e9, stats.promptTokensPerSecond(),
+                    stats.generatedTokens(), stats.decodeNanos() / 1e9, stats.decodeTokensPerSecond(),
+                    stats.stop().name().toLowerCase(Locale.ROOT), model.threads()));
         }
         return 0;
     }

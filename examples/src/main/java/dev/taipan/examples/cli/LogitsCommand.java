@@ -1,13 +1,15 @@
 package dev.taipan.examples.cli;
 
-import dev.taipan.runtime.arch.Network;
+import dev.taipan.runtime.Model;
+import dev.taipan.runtime.Sampling;
+import dev.taipan.runtime.Session;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,6 +31,8 @@ final class LogitsCommand implements Callable<Integer> {
 
     /** Most tokens per forward pass. */
     private static final int BATCH = 256;
+    /** Most logits held at once (64 MiB of floats). */
+    private static final int MAX_LOGITS = 1 << 24;
 
     @Spec
     private CommandSpec spec;
@@ -46,14 +50,12 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
-        try (CliModel m = CliModel.open(model)) {
+        try (Model m = model.load(ids.length, Math.min(BATCH, ids.length))) {
             checkIds(ids, m.vocabSize());
             if (out == null) {
-                PrintWriter w = spec.commandLine().getOut();
-                write(m, ids, w);
-                w.flush();
+                write(m, ids, spec.commandLine().getOut());
             } else {
-                try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+                try (Writer w = new BufferedWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
                     write(m, ids, w);
                 }
             }
@@ -70,28 +72,23 @@ final class LogitsCommand implements Callable<Integer> {
         }
     }
 
-    private static void write(CliModel m, int[] ids, Writer w) throws IOException {
-        Network net = m.network();
+    private static void write(Model m, int[] ids, Writer w) throws IOException {
         int vocab = m.vocabSize();
-        int batch = Math.min(BATCH, ids.length);
-        Network.State st = m.newState(batch, ids.length);
-        float[] logits = new float[batch * vocab];
-        Writer bw = w instanceof BufferedWriter || w instanceof PrintWriter ? w : new BufferedWriter(w);
-        bw.write("# model=" + m.name() + " n_vocab=" + vocab + " n_tokens=" + ids.length + "\n");
+        Session session = m.newSession(Sampling.greedy());
+        int chunk = Math.max(1, Math.min(BATCH, MAX_LOGITS / vocab));
+        w.write("# model=" + m.source().path().getFileName() + " n_vocab=" + vocab + " n_tokens=" + ids.length + "\n");
         StringBuilder line = new StringBuilder();
-        for (int start = 0; start < ids.length; start += batch) {
-            int n = Math.min(batch, ids.length - start);
-            net.forward(ids, start, n, st);
-            net.logits(st, 0, n, logits, 0);
-            for (int t = 0; t < n; t++) {
+        for (int start = 0; start < ids.length; start += chunk) {
+            float[][] rows = session.logits(Arrays.copyOfRange(ids, start, Math.min(ids.length, start + chunk)));
+            for (int t = 0; t < rows.length; t++) {
                 line.setLength(0);
                 line.append(start + t).append(' ').append(ids[start + t]);
-                for (int v = 0; v < vocab; v++) {
-                    line.append(' ').append(logits[t * vocab + v]);
+                for (float v : rows[t]) {
+                    line.append(' ').append(v);
                 }
-                bw.write(line.append('\n').toString());
+                w.write(line.append('\n').toString());
             }
         }
-        bw.flush();
+        w.flush();
     }
 }

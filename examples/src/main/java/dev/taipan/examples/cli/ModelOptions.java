@@ -1,5 +1,8 @@
 package dev.taipan.examples.cli;
 
+import dev.taipan.runtime.LoadOptions;
+import dev.taipan.runtime.Model;
+import dev.taipan.runtime.Taipan;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,5 +44,11 @@ public final class ModelOptions {
 
     public int threads() {
         return threads;
+    }
+
+    /** Loads the model with these threads and the given context length (0 = the model's, capped). */
+    public Model load(int contextLength, int maxBatch) {
+        return Taipan.load(model, LoadOptions.defaults().withThreads(threads)
+                .withContextLength(contextLength).withMaxBatch(maxBatch));
     }
 }

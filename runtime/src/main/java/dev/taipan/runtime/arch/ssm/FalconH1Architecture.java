@@ -12,7 +12,6 @@ import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.Norm;
 import dev.taipan.runtime.arch.TensorName;
-import dev.taipan.runtime.arch.Weights;
 import dev.taipan.ssm.mamba2.Mamba2Config;
 import dev.taipan.ssm.mamba2.Mamba2Mixer;
 import dev.taipan.tensor.Rope;
@@ -39,44 +38,39 @@ public final class FalconH1Architecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = md.getString(MetaKey.GENERAL_ARCHITECTURE.key(""));
-        int dim = SsmBindings.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmBindings.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmBindings.rmsEps(md, arch);
+        String arch = SsmHparams.arch(md);
+        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
+        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
+        float eps = SsmHparams.rmsEps(md, arch);
         int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), nLayers);
         int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), nLayers);
         int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), nLayers);
         float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
-        Mamba2Config ssm = SsmBindings.mamba2Config(md, arch, dim, eps);
-        Weights w = new Weights(source);
+        Mamba2Config ssm = SsmHparams.mamba2(md, arch, dim, eps);
+        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
         LayerKind kind = new LayerKind(LayerKind.Mixer.ATTENTION_AND_MAMBA2, LayerKind.Ffn.DENSE);
         List<DecoderLayer> layers = new ArrayList<>(nLayers);
         for (int l = 0; l < nLayers; l++) {
-            int headDim = HybridBindings.headDim(md, arch, dim, nHead[l]);
+            int headDim = SsmHparams.headDim(md, arch, dim, nHead[l]);
             int nRot = md.getInt(MetaKey.ROPE_DIMENSION_COUNT.key(arch), headDim);
             Rope rope = Rope.of(Rope.Layout.NEOX, headDim, nRot, md.getFloat(MetaKey.ROPE_FREQ_BASE.key(arch), 10000f), 1f);
             AttentionConfig ac = AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim).withRope(rope);
             if (attnScale != 0f) {
                 ac = ac.withScale(attnScale);
             }
-            Attention attention = HybridBindings.attention(w, l, ac, HybridBindings.OutBias.NONE, ctx);
-            Mamba2Mixer mamba = SsmBindings.mamba2(w, l, ssm, false, ctx);
-            layers.add(new DecoderLayer(kind, SsmBindings.rms(w, TensorName.ATTN_NORM.weight(l), dim, eps),
-                    new ParallelMixers(attention, mamba, dim, ctx.kernels()), ffnNorm(w, l, dim, eps),
-                    HybridBindings.swiglu(w, l, dim, nFf[l], ctx), 1f));
+            Attention attention = b.attention(l, ac, LayerBinder.OutBias.NONE);
+            Mamba2Mixer mamba = b.mamba2(l, ssm, LayerBinder.Presence.OPTIONAL);
+            layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)),
+                    new ParallelMixers(attention, mamba, dim, ctx.kernels()), ffnNorm(b, l),
+                    b.swiglu(l, nFf[l]), 1f));
         }
-        Network.Head head = SsmBindings.head(w, dim, eps, Network.Scales.NONE);
-        w.checkAllUsed();
-        return new Network(arch, head, layers, ctx);
+        return b.finish(arch, layers, Network.Scales.NONE);
     }
 
     // llama.cpp asks for tn(LLM_TENSOR_FFN_NORM, i), i.e. "blk.N.ffn_norm" without a suffix; the
     // converter writes "blk.N.ffn_norm.weight": accept either
-    private static Norm ffnNorm(Weights w, int l, int dim, float eps) {
+    private static Norm ffnNorm(LayerBinder b, int l) {
         String bare = TensorName.FFN_NORM.plain(l);
-        if (w.source().find(bare).isPresent()) {
-            return SsmBindings.rms(w, bare, dim, eps);
-        }
-        return SsmBindings.rms(w, TensorName.FFN_NORM.weight(l), dim, eps);
+        return b.rms(b.source().find(bare).isPresent() ? bare : TensorName.FFN_NORM.weight(l));
     }
 }

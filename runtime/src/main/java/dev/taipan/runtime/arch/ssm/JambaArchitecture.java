@@ -13,7 +13,6 @@ import dev.taipan.runtime.arch.LayerKind;
 import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.TensorName;
-import dev.taipan.runtime.arch.Weights;
 import dev.taipan.ssm.mamba1.Mamba1Config;
 import dev.taipan.tensor.Block;
 import java.util.ArrayList;
@@ -37,40 +36,37 @@ public final class JambaArchitecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = md.getString(MetaKey.GENERAL_ARCHITECTURE.key(""));
-        int dim = SsmBindings.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmBindings.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmBindings.rmsEps(md, arch);
+        String arch = SsmHparams.arch(md);
+        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
+        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
+        float eps = SsmHparams.rmsEps(md, arch);
         int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), nLayers);
         int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), nLayers);
         int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), nLayers);
         int nExpert = md.getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
-        Mamba1Config ssm = SsmBindings.mamba1Config(md, arch, dim, eps);
-        Weights w = new Weights(source);
+        Mamba1Config ssm = SsmHparams.mamba1(md, arch, dim, eps);
+        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
         List<DecoderLayer> layers = new ArrayList<>(nLayers);
         for (int l = 0; l < nLayers; l++) {
             boolean recurrent = nHeadKv[l] == 0;
             Block mixer;
             if (recurrent) {
-                mixer = SsmBindings.mamba1(w, l, ssm, false, ctx);
+                mixer = b.mamba1(l, ssm, LayerBinder.DtBcRms.NONE);
             } else {
-                int headDim = HybridBindings.headDim(md, arch, dim, nHead[l]);
-                mixer = HybridBindings.attention(w, l, AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim),
-                        HybridBindings.OutBias.NONE, ctx);
+                int headDim = SsmHparams.headDim(md, arch, dim, nHead[l]);
+                mixer = b.attention(l, AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim), LayerBinder.OutBias.NONE);
             }
             boolean moe = nExpert > 0 && source.find(TensorName.FFN_GATE_INP.weight(l)).isPresent();
             Block ffn = moe
-                    ? HybridBindings.swigluMoe(w, l, dim, nExpert, nFf[l], 0, MoeConfig.of(
+                    ? b.swigluMoe(l, new LayerBinder.MoeLayout(nExpert, nFf[l], 0, MoeConfig.of(
                             md.getInt(MetaKey.EXPERT_USED_COUNT.key(arch)), Gating.SOFTMAX, FfnActivation.SWIGLU)
-                            .withWeightScale(HybridBindings.expertWeightsScale(md, arch)), ctx)
-                    : HybridBindings.swiglu(w, l, dim, nFf[l], ctx);
+                            .withWeightScale(SsmHparams.expertWeightsScale(md, arch))))
+                    : b.swiglu(l, nFf[l]);
             LayerKind kind = new LayerKind(recurrent ? LayerKind.Mixer.MAMBA1 : LayerKind.Mixer.ATTENTION,
                     moe ? LayerKind.Ffn.MOE : LayerKind.Ffn.DENSE);
-            layers.add(new DecoderLayer(kind, SsmBindings.rms(w, TensorName.ATTN_NORM.weight(l), dim, eps), mixer,
-                    SsmBindings.rms(w, TensorName.FFN_NORM.weight(l), dim, eps), ffn, 1f));
+            layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)), mixer,
+                    b.rms(TensorName.FFN_NORM.weight(l)), ffn, 1f));
         }
-        Network.Head head = SsmBindings.head(w, dim, eps, Network.Scales.NONE);
-        w.checkAllUsed();
-        return new Network(arch, head, layers, ctx);
+        return b.finish(arch, layers, Network.Scales.NONE);
     }
 }

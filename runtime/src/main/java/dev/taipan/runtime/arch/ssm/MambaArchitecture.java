@@ -9,7 +9,6 @@ import dev.taipan.runtime.arch.LayerKind;
 import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.TensorName;
-import dev.taipan.runtime.arch.Weights;
 import dev.taipan.ssm.mamba1.Mamba1Config;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,21 +30,20 @@ public final class MambaArchitecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = md.getString(MetaKey.GENERAL_ARCHITECTURE.key(""));
-        int dim = SsmBindings.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmBindings.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmBindings.rmsEps(md, arch);
-        Mamba1Config c = SsmBindings.mamba1Config(md, arch, dim, eps);
-        boolean dtBcRms = md.getBool(MetaKey.SSM_DT_B_C_RMS.key(arch), false);
-        Weights w = new Weights(source);
+        String arch = SsmHparams.arch(md);
+        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
+        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
+        float eps = SsmHparams.rmsEps(md, arch);
+        Mamba1Config c = SsmHparams.mamba1(md, arch, dim, eps);
+        LayerBinder.DtBcRms dtBcRms = md.getBool(MetaKey.SSM_DT_B_C_RMS.key(arch), false)
+                ? LayerBinder.DtBcRms.WEIGHTLESS : LayerBinder.DtBcRms.NONE;
+        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
         LayerKind kind = new LayerKind(LayerKind.Mixer.MAMBA1, LayerKind.Ffn.NONE);
         List<DecoderLayer> layers = new ArrayList<>(nLayers);
         for (int l = 0; l < nLayers; l++) {
-            layers.add(new DecoderLayer(kind, SsmBindings.rms(w, TensorName.ATTN_NORM.weight(l), dim, eps),
-                    SsmBindings.mamba1(w, l, c, dtBcRms, ctx), null, null, 1f));
+            layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)), b.mamba1(l, c, dtBcRms),
+                    null, null, 1f));
         }
-        Network.Head head = SsmBindings.head(w, dim, eps, Network.Scales.NONE);
-        w.checkAllUsed();
-        return new Network(arch, head, layers, ctx);
+        return b.finish(arch, layers, Network.Scales.NONE);
     }
 }

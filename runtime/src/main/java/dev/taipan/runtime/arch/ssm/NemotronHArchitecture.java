@@ -4,11 +4,8 @@ import dev.taipan.attention.AttentionConfig;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.TensorSource;
 import dev.taipan.moe.FfnActivation;
-import dev.taipan.moe.FfnWeights;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
-import dev.taipan.moe.MoeWeights;
-import dev.taipan.moe.SparseMoe;
 import dev.taipan.runtime.arch.Architecture;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
@@ -17,7 +14,6 @@ import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.Norm;
 import dev.taipan.runtime.arch.TensorName;
-import dev.taipan.runtime.arch.Weights;
 import dev.taipan.ssm.mamba2.Mamba2Config;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,62 +43,52 @@ public final class NemotronHArchitecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = md.getString(MetaKey.GENERAL_ARCHITECTURE.key(""));
-        int dim = SsmBindings.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmBindings.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmBindings.rmsEps(md, arch);
+        String arch = SsmHparams.arch(md);
+        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
+        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
+        float eps = SsmHparams.rmsEps(md, arch);
         int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), nLayers);
         int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), nLayers);
         int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), nLayers);
         int nExpert = md.getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
         float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
-        Mamba2Config ssm = SsmBindings.mamba2Config(md, arch, dim, eps);
-        Weights w = new Weights(source);
+        Mamba2Config ssm = SsmHparams.mamba2(md, arch, dim, eps);
+        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
         List<DecoderLayer> layers = new ArrayList<>(nLayers);
         for (int l = 0; l < nLayers; l++) {
-            Norm norm = SsmBindings.rms(w, TensorName.ATTN_NORM.weight(l), dim, eps);
+            Norm norm = b.rms(TensorName.ATTN_NORM.weight(l));
             if (nHeadKv[l] == 0 && nFf[l] == 0) {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.MAMBA2, LayerKind.Ffn.NONE), norm,
-                        SsmBindings.mamba2(w, l, ssm, true, ctx), null, null, 1f));
+                        b.mamba2(l, ssm, LayerBinder.Presence.REQUIRED), null, null, 1f));
             } else if (nFf[l] == 0) {
-                int headDim = HybridBindings.headDim(md, arch, dim, nHead[l]);
+                int headDim = SsmHparams.headDim(md, arch, dim, nHead[l]);
                 AttentionConfig ac = AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim);
                 if (attnScale != 0f) {
                     ac = ac.withScale(attnScale);
                 }
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.ATTENTION, LayerKind.Ffn.NONE), norm,
-                        HybridBindings.attention(w, l, ac, HybridBindings.OutBias.OPTIONAL, ctx), null, null, 1f));
+                        b.attention(l, ac, LayerBinder.OutBias.OPTIONAL), null, null, 1f));
             } else if (nExpert > 0) {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.NONE, LayerKind.Ffn.MOE), null, null,
-                        norm, moe(md, arch, w, l, dim, nExpert, nFf[l], ctx), 1f));
+                        norm, b.relu2Moe(l, moeLayout(md, arch, nExpert, nFf[l])), 1f));
             } else {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.NONE, LayerKind.Ffn.DENSE), null, null,
-                        norm, HybridBindings.relu2(w, l, dim, nFf[l], ctx), 1f));
+                        norm, b.relu2(l, nFf[l]), 1f));
             }
         }
-        Network.Head head = SsmBindings.head(w, dim, eps, Network.Scales.NONE);
-        w.checkAllUsed();
-        return new Network(arch, head, layers, ctx);
+        return b.finish(arch, layers, Network.Scales.NONE);
     }
 
-    // build_ffn_layer's MoE branch: ffn_gate_inp, exp_probs_b.bias, ffn_{up,down}_exps, ffn_{up,down}_shexp
-    private static SparseMoe moe(Metadata md, String arch, Weights w, int l, int dim, int nExpert, int nFf,
-                                 BuildContext ctx) {
+    // build_ffn_layer's MoE branch; expert width defaults to n_ff / n_expert_used as in load_arch_tensors
+    private static LayerBinder.MoeLayout moeLayout(Metadata md, String arch, int nExpert, int nFf) {
         int nUsed = md.getInt(MetaKey.EXPERT_USED_COUNT.key(arch));
-        int ff = md.getInt(MetaKey.EXPERT_FEED_FORWARD_LENGTH.key(arch), nFf / Math.max(1, nUsed));
-        int sharedFf = md.getInt(MetaKey.EXPERT_SHARED_FEED_FORWARD_LENGTH.key(arch));
         MoeConfig config = MoeConfig.of(nUsed, Gating.SIGMOID, FfnActivation.RELU2)
-                .withWeightScale(HybridBindings.expertWeightsScale(md, arch));
+                .withWeightScale(SsmHparams.expertWeightsScale(md, arch));
         if (md.getBool(MetaKey.EXPERT_WEIGHTS_NORM.key(arch), false)) {
             config = config.withRenormalize();
         }
-        MoeWeights mw = MoeWeights.of(w.get(TensorName.FFN_GATE_INP.weight(l), dim, nExpert), null,
-                        w.get(TensorName.FFN_UP_EXPS.weight(l), dim, ff, nExpert),
-                        w.get(TensorName.FFN_DOWN_EXPS.weight(l), ff, dim, nExpert))
-                .withSelectionBias(w.vector(TensorName.FFN_EXP_PROBS_B.bias(l), nExpert))
-                .withShared(new FfnWeights(null, w.get(TensorName.FFN_UP_SHEXP.weight(l), dim, sharedFf),
-                        w.get(TensorName.FFN_DOWN_SHEXP.weight(l), sharedFf, dim)), null);
-        MoeConfig bound = config;
-        return SsmBindings.wrap(w, () -> new SparseMoe(bound, mw, ctx.kernels(), ctx.parallel()));
+        return new LayerBinder.MoeLayout(nExpert,
+                md.getInt(MetaKey.EXPERT_FEED_FORWARD_LENGTH.key(arch), nFf / Math.max(1, nUsed)),
+                md.getInt(MetaKey.EXPERT_SHARED_FEED_FORWARD_LENGTH.key(arch)), config);
     }
 }

@@ -68,6 +68,30 @@ class QuantizerTest {
     }
 
     @Test
+    void zeroBlocksGiveZeroScaleAndMidpointQuants() {
+        byte[] q8 = Quantizer.quantize(DType.Q8_0, new float[32]);
+        assertArrayEquals(new byte[34], q8);
+        byte[] q4 = Quantizer.quantize(DType.Q4_0, new float[32]);
+        byte[] expected = new byte[18];
+        expected[1] = (byte) 0x80; // d = 0 / -8 = -0.0, fp16 0x8000 (as ggml; fixture row "rowscales" 3)
+        java.util.Arrays.fill(expected, 2, 18, (byte) 0x88);
+        assertArrayEquals(expected, q4);
+    }
+
+    @Test
+    void q4_0ScaleComesFromTheSignedExtreme() {
+        float[] src = new float[32];
+        src[3] = -2f;
+        src[20] = 1f;
+        byte[] q4 = Quantizer.quantize(DType.Q4_0, src);
+        // d = max / -8 with max = -2: d = 0.25, -2 -> q 0, 1 -> q 12, 0 -> q 8
+        assertEquals(Float.floatToFloat16(0.25f), (short) ((q4[0] & 0xFF) | (q4[1] << 8)));
+        assertEquals(0x00, q4[2 + 3] & 0x0F);
+        assertEquals(12, (q4[2 + 4] >> 4) & 0x0F);
+        assertEquals(8, q4[2] & 0x0F);
+    }
+
+    @Test
     void roundHalfAwayLikeCRoundf() {
         assertEquals(3f, Quantizer.roundHalfAway(2.5f));
         assertEquals(-3f, Quantizer.roundHalfAway(-2.5f));

@@ -6,6 +6,7 @@ import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.SessionLimits;
 import dev.taipan.tensor.Tensor;
+import java.util.Arrays;
 
 /**
  * The Mamba-2 mixer as llama.cpp lays it out: {@code build_mamba2_layer} (src/models/
@@ -29,8 +30,8 @@ import dev.taipan.tensor.Tensor;
  *
  * <p>Prefill runs the projections as batched matmuls; the scan stays sequential over tokens,
  * parallel over heads (one fork per call, each worker scanning its heads through the whole
- * batch) and vectorised over the state through {@link Kernels}. Unlike llama.cpp we do not
- * switch to the SSD chunked form for long prefills; the recurrence is the same.
+ * batch) and vectorised over the state through {@link Kernels}. Prefill evaluates the same
+ * recurrence token by token (no SSD chunked form), so it equals decoding up to rounding.
  */
 public final class Mamba2Mixer implements Block {
     private final Mamba2Config config;
@@ -187,7 +188,7 @@ public final class Mamba2Mixer implements Block {
         int size = w.length / nGroups;
         float[][] groups = new float[nGroups][];
         for (int g = 0; g < nGroups; g++) {
-            groups[g] = java.util.Arrays.copyOfRange(w, g * size, (g + 1) * size);
+            groups[g] = Arrays.copyOfRange(w, g * size, (g + 1) * size);
         }
         return groups;
     }

@@ -230,20 +230,18 @@ public final class Mamba3Mixer implements Block {
         projectX(st.xPrev, h * pDim, s.vPrev, 0, h);
         int hOff = h * pDim * n;
         int kPrevOff = h * r * n;
-        // h_t = α h_{t-1} + β Σ_r v_{t-1,r} k_{t-1,r}ᵀ + γ Σ_r v_{t,r} k_{t,r}ᵀ
-        kernels.scale(st.ssm, hOff, pDim * n, (float) alpha);
+        // per row p of h (kept in L1 while it is updated and read):
+        // h_t = α h_{t-1} + β Σ_r v_{t-1,r} k_{t-1,r}ᵀ + γ Σ_r v_{t,r} k_{t,r}ᵀ, then y_r = h_t q_r + D v_r
+        float d = weights.d()[h];
         for (int p = 0; p < pDim; p++) {
             int row = hOff + p * n;
+            kernels.scale(st.ssm, row, n, (float) alpha);
             for (int rank = 0; rank < r; rank++) {
                 kernels.axpy(st.ssm, row, beta * s.vPrev[rank * pDim + p], st.kPrev, kPrevOff + rank * n, n);
                 kernels.axpy(st.ssm, row, gamma * s.v[rank * pDim + p], s.k, rank * n, n);
             }
-        }
-        // y_r = h_t q_r + D v_r
-        float d = weights.d()[h];
-        for (int rank = 0; rank < r; rank++) {
-            for (int p = 0; p < pDim; p++) {
-                s.y[rank * pDim + p] = kernels.dot(st.ssm, hOff + p * n, s.q, rank * n, n) + d * s.v[rank * pDim + p];
+            for (int rank = 0; rank < r; rank++) {
+                s.y[rank * pDim + p] = kernels.dot(st.ssm, row, s.q, rank * n, n) + d * s.v[rank * pDim + p];
             }
         }
         System.arraycopy(s.k, 0, st.kPrev, kPrevOff, r * n);
@@ -283,26 +281,15 @@ public final class Mamba3Mixer implements Block {
             }
             s.weight[j] = (float) w;
         }
-        // acc = h_{t0-1} + Δ_0 (1-λ_0) Σ_r v_prev k_prevᵀ, in place in the state
-        float first = (float) ((double) st.dt[t0 * nh + h] * (1 - st.lambda[t0 * nh + h]));
-        projectX(st.xPrev, h * pDim, s.vPrev, 0, h);
-        for (int p = 0; p < pDim; p++) {
-            for (int rank = 0; rank < r; rank++) {
-                kernels.axpy(st.ssm, hOff + p * n, first * s.vPrev[rank * pDim + p], st.kPrev, kPrevOff + rank * n, n);
-            }
-        }
+        // intra-chunk: D v_j + decayed, DT-weighted (q_j · k_s) v_s for s ≤ j
         float d = weights.d()[h];
         for (int j = 0; j < len; j++) {
-            float decay = (float) Math.exp(s.cs[j]);
             float gammaJ = st.lambda[(t0 + j) * nh + h] * st.dt[(t0 + j) * nh + h];
             for (int out = 0; out < r; out++) {
                 int qOff = (j * r + out) * n;
                 int yOff = (j * r + out) * pDim;
-                // inter-chunk: e^{cs_j} acc q_j
-                for (int p = 0; p < pDim; p++) {
-                    s.y[yOff + p] = decay * kernels.dot(st.ssm, hOff + p * n, s.q, qOff, n);
-                }
-                // intra-chunk: decayed, DT-weighted (q_j · k_s) v_s for s ≤ j
+                System.arraycopy(s.v, yOff, s.y, yOff, pDim);
+                kernels.scale(s.y, yOff, pDim, d);
                 for (int src = 0; src <= j; src++) {
                     float w = (float) Math.exp((double) s.cs[j] - s.cs[src]) * (src < j ? s.weight[src] : gammaJ);
                     for (int in = 0; in < r; in++) {
@@ -310,19 +297,33 @@ public final class Mamba3Mixer implements Block {
                         kernels.axpy(s.y, yOff, c, s.v, (src * r + in) * pDim, pDim);
                     }
                 }
-                kernels.axpy(s.y, yOff, d, s.v, yOff, pDim);
             }
         }
-        // h = e^{cs_last} acc + Σ_s e^{cs_last - cs_s} w_s v_s k_sᵀ
         int last = len - 1;
-        kernels.scale(st.ssm, hOff, pDim * n, (float) Math.exp(s.cs[last]));
-        for (int src = 0; src < len; src++) {
-            float w = (float) Math.exp((double) s.cs[last] - s.cs[src]) * s.weight[src];
-            for (int in = 0; in < r; in++) {
-                int kOff = (src * r + in) * n;
-                int vOff = (src * r + in) * pDim;
-                for (int p = 0; p < pDim; p++) {
-                    kernels.axpy(st.ssm, hOff + p * n, w * s.v[vOff + p], s.k, kOff, n);
+        for (int j = 0; j < len; j++) {
+            s.decay[j] = (float) Math.exp(s.cs[j]);
+            s.weight[j] = (float) Math.exp((double) s.cs[last] - s.cs[j]) * s.weight[j];
+        }
+        // the state, one row p at a time (kept in L1):
+        // acc = h_{t0-1} + Δ_0 (1-λ_0) Σ_r v_prev k_prevᵀ; y_j += e^{cs_j} acc q_j;
+        // h = e^{cs_last} acc + Σ_s e^{cs_last - cs_s} w_s v_s k_sᵀ
+        float first = (float) ((double) st.dt[t0 * nh + h] * (1 - st.lambda[t0 * nh + h]));
+        projectX(st.xPrev, h * pDim, s.vPrev, 0, h);
+        for (int p = 0; p < pDim; p++) {
+            int row = hOff + p * n;
+            for (int rank = 0; rank < r; rank++) {
+                kernels.axpy(st.ssm, row, first * s.vPrev[rank * pDim + p], st.kPrev, kPrevOff + rank * n, n);
+            }
+            for (int j = 0; j < len; j++) {
+                for (int out = 0; out < r; out++) {
+                    s.y[(j * r + out) * pDim + p] += s.decay[j] * kernels.dot(st.ssm, row, s.q, (j * r + out) * n, n);
+                }
+            }
+            kernels.scale(st.ssm, row, n, s.decay[last]);
+            for (int src = 0; src < len; src++) {
+                for (int in = 0; in < r; in++) {
+                    int idx = src * r + in;
+                    kernels.axpy(st.ssm, row, s.weight[src] * s.v[idx * pDim + p], s.k, idx * n, n);
                 }
             }
         }

@@ -110,6 +110,7 @@ public final class Mamba3State implements BlockState {
         final float[] v;      // (chunk, R, P) x, MIMO-projected per rank
         final float[] y;      // (chunk, R, P) SSM output before the gate
         final float[] cs;     // (chunk) cumulative A·DT inside the chunk
+        final float[] decay;  // (chunk) e^{cs}
         final float[] weight; // (chunk) DT weight of each token's own k v term in the chunk's final state
         final float[] vPrev;  // (R, P) previous token's x, MIMO-projected
         final float[] cos;    // (S)
@@ -125,6 +126,7 @@ public final class Mamba3State implements BlockState {
             v = new float[chunk * rp];
             y = new float[chunk * rp];
             cs = new float[chunk];
+            decay = new float[chunk];
             weight = new float[chunk];
             vPrev = new float[rp];
             cos = new float[c.nAngles()];

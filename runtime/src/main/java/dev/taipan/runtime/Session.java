@@ -3,10 +3,15 @@ package dev.taipan.runtime;
 import dev.taipan.loaders.tokenizer.EncodeOptions;
 import dev.taipan.loaders.tokenizer.StreamingDecoder;
 import dev.taipan.loaders.tokenizer.Tokenizer;
+import dev.taipan.moe.MoeState;
+import dev.taipan.moe.SparseMoe;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.sampling.Sampler;
 import dev.taipan.runtime.sampling.TokenHistory;
 import dev.taipan.tensor.SessionLimits;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -71,6 +76,36 @@ public final class Session {
     /** The network state (per-layer block states), e.g. to read MoE routing statistics. */
     public Network.State state() {
         return state;
+    }
+
+    /**
+     * The token sampled last and not yet fed: the end-of-generation token that stopped a
+     * {@link #generate}, or the last token of one that reached its limit. The next call feeds it
+     * first. Empty when every token is fed.
+     */
+    public OptionalInt pendingToken() {
+        return pendingToken >= 0 ? OptionalInt.of(pendingToken) : OptionalInt.empty();
+    }
+
+    /** Expert-routing counts of the MoE layers since the last {@link #resetRoutingStats()}. */
+    public RoutingStats routingStats() {
+        List<RoutingStats.Layer> layers = new ArrayList<>();
+        for (int l = 0; l < network.layers().size(); l++) {
+            if (state.ffnState(l) instanceof MoeState moe && network.layers().get(l).ffn() instanceof SparseMoe block) {
+                layers.add(new RoutingStats.Layer(l, moe.expertCounts(), moe.routedTokens(),
+                        block.config().nExpertUsed()));
+            }
+        }
+        return new RoutingStats(layers);
+    }
+
+    /** Clears the MoE routing counts (they are also cleared by {@link #reset()}). */
+    public void resetRoutingStats() {
+        for (int l = 0; l < network.layers().size(); l++) {
+            if (state.ffnState(l) instanceof MoeState moe) {
+                moe.resetStats();
+            }
+        }
     }
 
     /** Forgets every token: the session is as new. */

@@ -25,6 +25,7 @@ public final class TaipanCli implements Runnable {
     static final List<Supplier<Object>> SUBCOMMANDS = List.of(
             LogitsCommand::new,
             GenerateCommand::new,
+            BenchCommand::new,
             ConvertCommand::new
     );
 

@@ -1,0 +1,237 @@
+package dev.taipan.examples.cli;
+
+import dev.taipan.bench.SyntheticModels;
+import dev.taipan.loaders.TensorSource;
+import dev.taipan.runtime.LoadOptions;
+import dev.taipan.runtime.Model;
+import dev.taipan.runtime.Sampling;
+import dev.taipan.runtime.Session;
+import dev.taipan.runtime.Taipan;
+import dev.taipan.runtime.arch.MetaKey;
+import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Kernels;
+import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.Tensor;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code taipan bench}: end-to-end prefill and decode throughput of one model, after a warm-up
+ * run (the JIT compiles the kernels): prefill of a random prompt in one batch, then greedy
+ * decoding one token at a time; the median of {@code --repeat} runs. The decode rate is also
+ * given as effective bandwidth, the bytes of weights one decoded token reads (every tensor, the
+ * routed experts scaled by used/total, one embedding row) times tokens per second, and as a share
+ * of the read bandwidth measured in the same process with the same threads (a parallel dot product
+ * over two 256 MiB arrays). {@code --synthetic} writes a model of
+ * {@link SyntheticModels} under {@code bench-models/} first when it is not there yet.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill and decode tokens per second of a model.")
+final class BenchCommand implements Callable<Integer> {
+
+    /** The model: a file, or a synthetic preset written on first use. */
+    static final class Source {
+        @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "GGUF file or safetensors directory.")
+        Path model;
+
+        @Option(names = "--synthetic", paramLabel = "PRESET",
+                description = "Synthetic model preset (qwen3moe, qwen3moe-tiny), written to bench-models/ if absent.")
+        String synthetic;
+    }
+
+    @Spec
+    private CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    private Source source;
+
+    @Option(names = "--type", defaultValue = "Q8_0", paramLabel = "TYPE",
+            description = "Matrix type of a synthetic model: F32, Q8_0, Q4_0 (default: ${DEFAULT-VALUE}).")
+    private String type;
+
+    @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "N",
+            description = "Prompt length prefilled in one batch (default: ${DEFAULT-VALUE}).")
+    private int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "64", paramLabel = "N",
+            description = "Tokens decoded one at a time (default: ${DEFAULT-VALUE}).")
+    private int genTokens;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "2", paramLabel = "N",
+            description = "Worker threads (default: ${DEFAULT-VALUE}).")
+    private int threads;
+
+    @Option(names = "--repeat", defaultValue = "3", paramLabel = "R",
+            description = "Measured runs; the median is reported (default: ${DEFAULT-VALUE}).")
+    private int repeat;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    private boolean json;
+
+    /** What one measurement found. */
+    record Result(String model, int threads, int promptTokens, double prefillTokPerSec, int genTokens,
+                  double decodeTokPerSec, long bytesPerToken, double readGbPerSec) {
+
+        double effectiveGbPerSec() {
+            return bytesPerToken * decodeTokPerSec / 1e9;
+        }
+    }
+
+    @Override
+    public Integer call() {
+        if (promptTokens < 1 || genTokens < 1 || threads < 1 || repeat < 1) {
+            throw new ParameterException(spec.commandLine(),
+                    "--prompt-tokens, --gen-tokens, --threads and --repeat must be >= 1");
+        }
+        Path path = source.model != null ? source.model : synthetic();
+        if (!Files.exists(path)) {
+            throw new ParameterException(spec.commandLine(), "--model: " + path + " does not exist");
+        }
+        Result r = measure(path);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.printf(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"prefill_tok_s\":%.3f,"
+                            + "\"gen_tokens\":%d,\"decode_tok_s\":%.3f,\"bytes_per_token\":%d,\"effective_gb_s\":%.3f,"
+                            + "\"read_gb_s\":%.3f}%n", r.model().replace("\\", "\\\\").replace("\"", "\\\""), r.threads(),
+                    r.promptTokens(), r.prefillTokPerSec(), r.genTokens(), r.decodeTokPerSec(), r.bytesPerToken(),
+                    r.effectiveGbPerSec(), r.readGbPerSec());
+        } else {
+            out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs%n", r.model(), r.threads(), repeat);
+            out.printf(Locale.ROOT, "prefill %4d tokens: %9.2f tok/s%n", r.promptTokens(), r.prefillTokPerSec());
+            out.printf(Locale.ROOT, "decode  %4d tokens: %9.2f tok/s  (%.1f MB of weights per token: %.2f GB/s,"
+                            + " %.0f%% of the measured read bandwidth %.2f GB/s)%n", r.genTokens(), r.decodeTokPerSec(),
+                    r.bytesPerToken() / 1e6, r.effectiveGbPerSec(), 100 * r.effectiveGbPerSec() / r.readGbPerSec(),
+                    r.readGbPerSec());
+        }
+        out.flush();
+        return 0;
+    }
+
+    private Path synthetic() {
+        DType dtype;
+        SyntheticModels.Preset preset;
+        try {
+            dtype = DType.valueOf(type.toUpperCase(Locale.ROOT));
+            preset = SyntheticModels.preset(source.synthetic);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage() == null ? "--type: unknown type " + type
+                    : e.getMessage(), e);
+        }
+        Path path = Path.of("bench-models", preset.name() + "-" + dtype.name().toLowerCase(Locale.ROOT) + ".gguf");
+        if (!Files.exists(path)) {
+            spec.commandLine().getErr().println("writing " + path + " ...");
+            try {
+                Files.createDirectories(path.getParent());
+                Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
+                SyntheticModels.write(preset, dtype, 1234, tmp);
+                Files.move(tmp, path);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return path;
+    }
+
+    private Result measure(Path path) {
+        LoadOptions opts = LoadOptions.defaults().withThreads(threads)
+                .withContextLength(promptTokens + genTokens + 1).withMaxBatch(promptTokens);
+        try (Model m = Taipan.load(path, opts)) {
+            int vocab = m.vocabSize();
+            int[] prompt = new SplittableRandom(42).ints(promptTokens, Math.min(3, vocab - 1), vocab).toArray();
+            Session s = m.newSession(Sampling.greedy());
+            run(s, Arrays.copyOf(prompt, Math.min(prompt.length, 16)), Math.min(genTokens, 8));
+            double[] prefill = new double[repeat];
+            double[] decode = new double[repeat];
+            for (int i = 0; i < repeat; i++) {
+                double[] rates = run(s, prompt, genTokens);
+                prefill[i] = rates[0];
+                decode[i] = rates[1];
+            }
+            return new Result(String.valueOf(path.getFileName()), threads, promptTokens, median(prefill), genTokens,
+                    median(decode), bytesPerToken(m), readBandwidth());
+        }
+    }
+
+    // prefill the prompt, then greedy-decode n tokens; returns {prefill tok/s, decode tok/s}
+    private static double[] run(Session s, int[] prompt, int n) {
+        s.reset();
+        long t0 = System.nanoTime();
+        float[] logits = s.prefill(prompt);
+        long t1 = System.nanoTime();
+        Kernels k = Kernels.vector();
+        for (int i = 0; i < n; i++) {
+            logits = s.decode(k.argmax(logits, 0, logits.length));
+        }
+        long t2 = System.nanoTime();
+        return new double[] {prompt.length * 1e9 / (t1 - t0), n * 1e9 / (t2 - t1)};
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** Bytes of weights one decoded token reads: all tensors, routed experts by used/total, one embedding row. */
+    static long bytesPerToken(Model m) {
+        TensorSource src = m.source();
+        String arch = m.architecture();
+        int nExpert = src.metadata().getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
+        int nUsed = src.metadata().getInt(MetaKey.EXPERT_USED_COUNT.key(arch), 0);
+        boolean tied = src.find("output.weight").isEmpty();
+        long sum = 0;
+        for (String name : src.names()) {
+            Tensor t = src.find(name).orElseThrow();
+            long bytes = t.data().byteSize();
+            if (name.endsWith("_exps.weight") && nExpert > 0) {
+                bytes = bytes / nExpert * nUsed;
+            } else if (name.equals("token_embd.weight") && !tied) {
+                bytes = t.rowBytes();
+            }
+            sum += bytes;
+        }
+        return sum;
+    }
+
+    // GB/s of a parallel dot product over two 256 MiB arrays, best of 5 passes
+    private double readBandwidth() {
+        int n = 1 << 26;
+        float[] a = new float[n];
+        float[] b = new float[n];
+        Arrays.fill(a, 1f);
+        Arrays.fill(b, 0.5f);
+        Kernels k = Kernels.vector();
+        double best = 0;
+        try (Parallel par = Parallel.create(threads)) {
+            int chunks = threads * 64;
+            double[] sink = new double[chunks];
+            for (int pass = 0; pass < 6; pass++) {
+                long t0 = System.nanoTime();
+                par.forRange(chunks, (start, end) -> {
+                    for (int c = start; c < end; c++) {
+                        int from = (int) ((long) n * c / chunks);
+                        int to = (int) ((long) n * (c + 1) / chunks);
+                        sink[c] = k.dot(a, from, b, from, to - from);
+                    }
+                });
+                double gbs = 2.0 * n * Float.BYTES / (System.nanoTime() - t0);
+                best = pass == 0 ? best : Math.max(best, gbs);
+            }
+            if (Arrays.stream(sink).sum() != 0.5 * n) {
+                throw new IllegalStateException("bandwidth probe computed a wrong sum");
+            }
+        }
+        return best;
+    }
+}

@@ -1,0 +1,73 @@
+package dev.taipan.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taipan.bench.SyntheticModels;
+import dev.taipan.runtime.LoadOptions;
+import dev.taipan.runtime.Model;
+import dev.taipan.runtime.Sampling;
+import dev.taipan.runtime.Taipan;
+import dev.taipan.tensor.DType;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The synthetic model writer and {@code taipan bench} on the tiny qwen3moe preset. */
+class BenchCommandTest {
+
+    @Test
+    void syntheticModelLoadsAndPrefillEqualsStepwiseDecode(@TempDir Path dir) {
+        Path file = dir.resolve("tiny-q8.gguf");
+        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, DType.Q8_0, 7, file);
+        int[] tokens = {1, 300, 301, 5, 511, 260};
+        LoadOptions opts = LoadOptions.defaults().withThreads(1).withContextLength(16).withMaxBatch(8);
+        try (Model m = Taipan.load(file, opts)) {
+            assertEquals("qwen3moe", m.architecture());
+            assertEquals(512, m.vocabSize());
+            assertEquals(2, m.network().layers().size());
+            float[][] batch = m.newSession(Sampling.greedy()).logits(tokens);
+            var step = m.newSession(Sampling.greedy());
+            for (int p = 0; p < tokens.length; p++) {
+                float[] row = step.decode(tokens[p]);
+                for (int v = 0; v < row.length; v++) {
+                    assertEquals(batch[p][v], row[v], 1e-4f * Math.max(1f, Math.abs(batch[p][v])), "pos " + p);
+                }
+            }
+            // weights read per token: every tensor except 6 of the 8 experts' rows and all but one embedding row
+            long perToken = BenchCommand.bytesPerToken(m);
+            assertTrue(perToken > 0 && perToken < m.source().names().stream()
+                    .mapToLong(n -> m.source().find(n).orElseThrow().data().byteSize()).sum(), "" + perToken);
+        }
+    }
+
+    @Test
+    void benchReportsPositiveRatesAsJson(@TempDir Path dir) {
+        Path file = dir.resolve("tiny-q4.gguf");
+        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, DType.Q4_0, 7, file);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = TaipanCli.execute(new String[] {"bench", "--model", file.toString(), "--prompt-tokens", "8",
+            "--gen-tokens", "4", "--repeat", "1", "--threads", "1", "--json"}, new PrintWriter(out), new PrintWriter(err));
+        assertEquals(0, status, err.toString());
+        String json = out.toString().strip();
+        assertTrue(json.startsWith("{\"model\":\"tiny-q4.gguf\",\"threads\":1,\"prompt_tokens\":8,"), json);
+        for (String key : new String[] {"prefill_tok_s", "decode_tok_s", "bytes_per_token", "read_gb_s"}) {
+            Matcher m = Pattern.compile("\"" + key + "\":([0-9.]+)").matcher(json);
+            assertTrue(m.find(), key + " in " + json);
+            assertTrue(Double.parseDouble(m.group(1)) > 0, key + " in " + json);
+        }
+    }
+
+    @Test
+    void benchNeedsAModel() {
+        StringWriter err = new StringWriter();
+        int status = TaipanCli.execute(new String[] {"bench"}, new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertEquals(TaipanCli.USAGE_ERROR, status);
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    }
+}

@@ -96,6 +96,7 @@ public final class Mamba3Mixer implements Block {
     @Override
     public Mamba3State newState(SessionLimits limits) {
         Mamba3State st = new Mamba3State(config, limits);
+        st.owner = this;
         st.scan = (h0, h1) -> {
             for (int h = h0; h < h1; h++) {
                 scanHead(st, h, st.batch);
@@ -106,7 +107,7 @@ public final class Mamba3Mixer implements Block {
 
     @Override
     public void forward(float[] out, float[] x, int nTokens, BlockState state) {
-        if (!(state instanceof Mamba3State st) || st.config != config) {
+        if (!(state instanceof Mamba3State st) || st.owner != this) {
             throw new IllegalArgumentException("mamba3: state was not created by this mixer");
         }
         int maxBatch = st.dt.length / config.nHeads();

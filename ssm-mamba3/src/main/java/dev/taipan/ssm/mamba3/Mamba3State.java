@@ -33,6 +33,8 @@ public final class Mamba3State implements BlockState {
     /** One scratch set per head, so heads run in parallel without sharing. */
     final HeadScratch[] heads;
     final int chunk;
+    /** The mixer that made this state (its weights are the only ones this state may meet). */
+    Mamba3Mixer owner;
     /** The mixer's per-head scan over this state (made once, so a forward call allocates nothing). */
     Parallel.RangeTask scan;
     /** Tokens of the call in progress. */

@@ -200,6 +200,9 @@ class Mamba3MixerTest {
         float[] buf = new float[c.dModel()];
         assertThrows(IllegalArgumentException.class,
                 () -> m.forward(buf, buf, 1, other.newState(new SessionLimits(1, 8))));
+        Mamba3Mixer twin = mixer(c, Kernels.scalar());
+        assertThrows(IllegalArgumentException.class,
+                () -> m.forward(buf, buf, 1, twin.newState(new SessionLimits(1, 8))), "same config, other weights");
         assertThrows(IllegalArgumentException.class,
                 () -> m.forward(buf, buf, 2, m.newState(new SessionLimits(1, 8))));
         assertThrows(IllegalArgumentException.class, () -> Mamba3Config.builder().dModel(8).nHeads(3).nGroups(2).build());

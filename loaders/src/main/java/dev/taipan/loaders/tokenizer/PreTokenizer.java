@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
  * with java.util.regex ({@code \s} is Unicode White_Space, as in llama.cpp). Where llama.cpp
  * adapted a Hugging Face regex, we use its adapted form. deepseek-llm's list of cased-letter ranges
  * is written as {@code \p{LC}}, which is what that list enumerates (Unicode version aside).
+ * Left out: "superbpe", whose lookahead regex takes time quadratic in the length of a digit run,
+ * and the types llama.cpp splits with custom code (kimi-k2, afmoe, ...).
  */
 public enum PreTokenizer {
     DEFAULT(Flags.NONE, List.of("default"),
@@ -77,8 +79,7 @@ public enum PreTokenizer {
                     + "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
     BAILINGMOE(Flags.NONE, List.of("bailingmoe", "bailingmoe2", "llada-moe"),
             "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
-                    + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+"),
-    SUPERBPE(Flags.NONE, List.of("superbpe"), "\\p{N}+", "(?=(\\d{3})+(?!\\d))");
+                    + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+");
 
     /** Regex fragments shared by several pre-tokenizers. */
     private static final class Regexes {

@@ -62,6 +62,28 @@ class PreTokenizerTest {
                 "tokenizer.ggml.pre", "no-such-pre");
     }
 
+    @Test
+    void longRunsSplitWithoutDeepRecursion() throws InterruptedException {
+        List<String> texts = List.of("a".repeat(10_000), "Ab".repeat(5_000), " ".repeat(10_000) + "x",
+                "1".repeat(10_000), "!".repeat(10_000), "日".repeat(10_000), " \n".repeat(5_000));
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // a small stack, as on a worker thread: java.util.regex recurses per repetition of some groups
+        Thread thread = new Thread(null, () -> {
+            for (PreTokenizer p : PreTokenizer.values()) {
+                for (String text : texts) {
+                    try {
+                        assertEquals(text, String.join("", p.split(text)), p.toString());
+                    } catch (Throwable t) {
+                        failures.add(new AssertionError(p + " on a run of '" + text.charAt(0) + "'", t));
+                    }
+                }
+            }
+        }, "small-stack", 256 * 1024);
+        thread.start();
+        thread.join();
+        assertEquals(List.of(), failures);
+    }
+
     /** Byte tokens 0..255 in GPT-2 order, then "Ġhello" (256) and "<|eot|>" (257, control); merges "h e" only. */
     static TestMetadata bpeMetadata(String pre) {
         List<String> tokens = new ArrayList<>();

@@ -192,7 +192,8 @@ public final class GgufArray extends AbstractList<Object> implements RandomAcces
         return switch (elementType) {
             case FLOAT32 -> ((float[]) values)[i];
             case FLOAT64 -> (float) ((double[]) values)[i];
-            case STRING, ARRAY, BOOL -> throw new IllegalStateException("array of " + elementType + " holds no numbers");
+            case STRING, ARRAY, BOOL ->
+                    throw new IllegalStateException("array of " + elementType + " holds no numbers");
             default -> longAt(i);
         };
     }

@@ -41,7 +41,8 @@ final class GgufParser {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64 =
+            ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** The validated header: tensor offsets are relative to {@code dataOffset}. */
     record Layout(int version, List<GgufKv> kvs, List<GgufTensorInfo> tensors, int alignment, long dataOffset) {
@@ -163,9 +164,9 @@ final class GgufParser {
         }
         int count = (int) n;
         Object storage = switch (et) {
-            case UINT8, INT8 -> bulk(new byte[count], ValueLayout.JAVA_BYTE, 1);
+            case UINT8, INT8 -> bulk(new byte[count]);
             case BOOL -> {
-                byte[] a = bulk(new byte[count], ValueLayout.JAVA_BYTE, 1);
+                byte[] a = bulk(new byte[count]);
                 for (int i = 0; i < count; i++) {
                     if (a[i] != 0 && a[i] != 1) {
                         throw fail("metadata key '" + key + "': element " + i + " of a BOOL array is "
@@ -174,10 +175,10 @@ final class GgufParser {
                 }
                 yield a;
             }
-            case UINT16, INT16 -> bulk(new short[count], U16, 2);
-            case UINT32, INT32 -> bulk(new int[count], U32, 4);
+            case UINT16, INT16 -> bulk(new short[count]);
+            case UINT32, INT32 -> bulk(new int[count]);
             case UINT64, INT64 -> {
-                long[] a = bulk(new long[count], U64, 8);
+                long[] a = bulk(new long[count]);
                 if (et == GgufValueType.UINT64) {
                     for (long v : a) {
                         unsigned64(v, key);
@@ -185,8 +186,8 @@ final class GgufParser {
                 }
                 yield a;
             }
-            case FLOAT32 -> bulk(new float[count], F32, 4);
-            case FLOAT64 -> bulk(new double[count], F64, 8);
+            case FLOAT32 -> bulk(new float[count]);
+            case FLOAT64 -> bulk(new double[count]);
             case STRING -> {
                 String[] a = new String[count];
                 for (int i = 0; i < count; i++) {
@@ -205,22 +206,26 @@ final class GgufParser {
         return GgufArray.wrap(et, storage);
     }
 
-    /** Copies {@code n * width} bytes (checked to be present by the caller's count check) into {@code dst}. */
-    private <A> A bulk(A dst, ValueLayout layout, int width) {
-        int n = java.lang.reflect.Array.getLength(dst);
-        long bytes = (long) n * width;
-        need(bytes, "array data");
-        switch (dst) {
-            case byte[] a -> MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, a, 0, n);
-            case short[] a -> MemorySegment.copy(seg, (ValueLayout.OfShort) layout, pos, a, 0, n);
-            case int[] a -> MemorySegment.copy(seg, (ValueLayout.OfInt) layout, pos, a, 0, n);
-            case long[] a -> MemorySegment.copy(seg, (ValueLayout.OfLong) layout, pos, a, 0, n);
-            case float[] a -> MemorySegment.copy(seg, (ValueLayout.OfFloat) layout, pos, a, 0, n);
-            case double[] a -> MemorySegment.copy(seg, (ValueLayout.OfDouble) layout, pos, a, 0, n);
+    /** Fills {@code dst} from the file at the cursor; the caller's count check guarantees the bytes are there. */
+    private <A> A bulk(A dst) {
+        long bytes = switch (dst) {
+            case byte[] a -> copy(ValueLayout.JAVA_BYTE, a, a.length, 1);
+            case short[] a -> copy(U16, a, a.length, 2);
+            case int[] a -> copy(U32, a, a.length, 4);
+            case long[] a -> copy(U64, a, a.length, 8);
+            case float[] a -> copy(F32, a, a.length, 4);
+            case double[] a -> copy(F64, a, a.length, 8);
             default -> throw new IllegalStateException(dst.getClass().getName());
-        }
+        };
         pos += bytes;
         return dst;
+    }
+
+    private long copy(ValueLayout layout, Object array, int n, int width) {
+        long bytes = (long) n * width;
+        need(bytes, "array data");
+        MemorySegment.copy(seg, layout, pos, array, 0, n);
+        return bytes;
     }
 
     private int alignment(GgufKv kv) {

@@ -182,7 +182,8 @@ final class SafetensorsHeader {
     /** The byte ranges must cover {@code [0, dataSize)} exactly, without gaps or overlaps. */
     private static void checkTiling(String origin, List<SafetensorsTensorInfo> tensors, long dataSize) {
         List<SafetensorsTensorInfo> sorted = new ArrayList<>(tensors);
-        sorted.sort(Comparator.comparingLong(SafetensorsTensorInfo::begin).thenComparingLong(SafetensorsTensorInfo::end));
+        sorted.sort(Comparator.comparingLong(SafetensorsTensorInfo::begin)
+                .thenComparingLong(SafetensorsTensorInfo::end));
         long expected = 0;
         SafetensorsTensorInfo prev = null;
         for (SafetensorsTensorInfo t : sorted) {

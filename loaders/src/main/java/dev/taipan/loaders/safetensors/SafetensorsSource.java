@@ -48,7 +48,8 @@ public final class SafetensorsSource implements TensorSource {
     public static final String INDEX_FILE = "model.safetensors.index.json";
     public static final String CONFIG_FILE = "config.json";
     /** Dtypes {@link #find} turns into Tensors. */
-    public static final Set<DType> WEIGHT_DTYPES = Collections.unmodifiableSet(EnumSet.of(DType.F32, DType.F16, DType.BF16));
+    public static final Set<DType> WEIGHT_DTYPES =
+            Collections.unmodifiableSet(EnumSet.of(DType.F32, DType.F16, DType.BF16));
 
     private record Shard(String origin, MemorySegment bytes, SafetensorsHeader.Parsed header) {
     }
@@ -153,7 +154,8 @@ public final class SafetensorsSource implements TensorSource {
         for (Map.Entry<String, JsonNode> e : map.properties()) {
             JsonNode f = e.getValue();
             if (!f.isTextual()) {
-                throw new ModelFormatException(INDEX_FILE + ": weight_map entry '" + e.getKey() + "' is not a file name");
+                throw new ModelFormatException(INDEX_FILE + ": weight_map entry '" + e.getKey()
+                        + "' is not a file name");
             }
             String file = f.textValue();
             if (file.isEmpty() || file.contains("/") || file.contains("\\") || file.equals(".") || file.equals("..")

@@ -9,7 +9,7 @@ import dev.taipan.loaders.FuzzTargets;
  * {@code JAZZER_FUZZ=1} it fuzzes for {@code maxDuration} (see loaders/README.md).
  */
 class GgufFuzzTest {
-    @FuzzTest(maxDuration = "10m")
+    @FuzzTest(maxDuration = "5m")
     void parse(byte[] data) {
         FuzzTargets.gguf(data);
     }

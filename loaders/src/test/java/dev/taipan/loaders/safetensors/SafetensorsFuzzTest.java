@@ -10,7 +10,7 @@ import dev.taipan.loaders.FuzzTargets;
  * {@code JAZZER_FUZZ=1} it fuzzes for {@code maxDuration} (see loaders/README.md).
  */
 class SafetensorsFuzzTest {
-    @FuzzTest(maxDuration = "10m")
+    @FuzzTest(maxDuration = "5m")
     void parse(byte[] data) {
         FuzzTargets.safetensors(data);
     }

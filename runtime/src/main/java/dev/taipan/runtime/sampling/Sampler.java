@@ -31,11 +31,13 @@ import java.util.random.RandomGeneratorFactory;
  * Not thread-safe: one per session.
  */
 public final class Sampler {
-    private final Sampling sampling;
-    private final int vocabSize;
     private static final RandomGeneratorFactory<RandomGenerator> GENERATORS =
             RandomGeneratorFactory.of("L64X128MixRandom");
+    /** {@link #filter} found nothing to remove: every token is a candidate. */
+    private static final int ALL = -1;
 
+    private final Sampling sampling;
+    private final int vocabSize;
     private final Kernels kernels;
     private final RandomGenerator random;
     private final float[] work;     // (vocabSize) penalised logits
@@ -101,9 +103,6 @@ public final class Sampler {
         int count = filter();
         return count == ALL ? drawFromAll() : draw(count);
     }
-
-    /** {@link #filter} found nothing to remove: every token is a candidate. */
-    private static final int ALL = -1;
 
     /**
      * Top-k, top-p and min-p over the penalised logits in {@code work}: leaves the candidates as

@@ -181,11 +181,6 @@ public final class FlaMamba3Source implements TensorSource {
         return n == null ? Optional.empty() : source.find(n);
     }
 
-    /** The safetensors name behind GGUF name {@code name}, for messages. */
-    public Optional<String> sourceName(String name) {
-        return Optional.ofNullable(toSource.get(name));
-    }
-
     /** Closes the underlying source. */
     @Override
     public void close() {

@@ -119,7 +119,8 @@ final class Vocabulary {
         boolean bosDefault = kind == Tokenizer.Kind.SENTENCE_PIECE || (preTokenizer != null && preTokenizer.addBosByDefault());
         addBos = md.getBool(MetaKeys.ADD_BOS, bosDefault);
         addEos = md.getBool(MetaKeys.ADD_EOS, false);
-        addSpacePrefix = md.getBool(MetaKeys.ADD_SPACE_PREFIX, kind == Tokenizer.Kind.SENTENCE_PIECE);
+        // only llama.cpp's SentencePiece path adds the space; byte-level BPE ignores the key
+        addSpacePrefix = kind == Tokenizer.Kind.SENTENCE_PIECE && md.getBool(MetaKeys.ADD_SPACE_PREFIX, true);
         if (addBos && bos == NONE) {
             throw new ModelFormatException(origin + ": " + MetaKeys.ADD_BOS + " is true, but " + MetaKeys.BOS_ID
                     + " is not set");

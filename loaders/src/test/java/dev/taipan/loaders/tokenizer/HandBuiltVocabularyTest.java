@@ -86,6 +86,15 @@ class HandBuiltVocabularyTest {
     }
 
     @Test
+    void spmWithoutSpacePrefix() {
+        Tokenizer t = Tokenizers.fromMetadata(spmMetadata().put("tokenizer.ggml.add_space_prefix", false));
+        assertArrayEquals(new int[] {1, AB}, t.encode("ab"));
+        assertArrayEquals(new int[] {1, A, 2, B}, t.encode("a</s>b"));
+        assertEquals("ab", t.decode(t.encode("ab")));
+        assertEquals(" ab", t.decode(t.encode(" ab")));
+    }
+
+    @Test
     void spmSpecialTokensAreParsedOnlyWhenAsked() {
         // the text after a special token gets its own space prefix
         assertArrayEquals(new int[] {1, SPACE_A, 2, SPACE_B}, spm().encode("a</s>b"));

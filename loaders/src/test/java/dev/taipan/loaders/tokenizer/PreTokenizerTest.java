@@ -116,6 +116,10 @@ class PreTokenizerTest {
         assertEquals(" hello", gpt2.decode(gpt2.encode(" hello")));
         Tokenizer noBos = Tokenizers.fromMetadata(bpeMetadata("llama3").put("tokenizer.ggml.add_bos_token", false));
         assertArrayEquals(new int[] {256}, noBos.encode(" hello"));
+        // add_space_prefix only applies to SentencePiece in llama.cpp
+        Tokenizer prefixKey = Tokenizers.fromMetadata(bpeMetadata("llama3").put("tokenizer.ggml.add_space_prefix", true));
+        assertArrayEquals(new int[] {257, 258, 'l', 'l', 'o'}, prefixKey.encode("hello"));
+        assertEquals("hello", prefixKey.decode(prefixKey.encode("hello")));
     }
 
     @Test

@@ -7,6 +7,8 @@ import dev.taipan.loaders.ModelFormatException;
 import dev.taipan.loaders.TensorSource;
 import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.TensorName;
+import dev.taipan.quant.TensorFactory;
+import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -23,8 +25,9 @@ import java.util.regex.Pattern;
  * (the layout of ../shared/fixtures/mamba3), seen under the GGUF names and keys of a
  * {@code mamba3} file: tensors are renamed ({@code backbone.layers.3.mixer.in_proj.weight} →
  * {@code blk.3.ssm_in.weight}, table in docs/mamba3-gguf.md) and config.json becomes
- * {@code mamba3.*} metadata. The tensors are the underlying source's, not copies. Names the
- * table does not know keep their own name, so the architecture reports them as unexpected.
+ * {@code mamba3.*} metadata. The tensors are the underlying source's, not copies (fused
+ * projections of hybrid layers are row views, see {@link HybridLayout}). Names the table does not
+ * know keep their own name, so the architecture reports them as unexpected.
  *
  * <p>config.json has no key for the form of A (FLA and mamba_ssm before June 2026: softplus;
  * mamba_ssm since: heavy tail). {@code a_activation} selects it; without it FLA's softplus is
@@ -57,7 +60,7 @@ public final class FlaMamba3Source implements TensorSource {
 
     private final TensorSource source;
     private final Metadata metadata;
-    private final Map<String, String> toSource; // GGUF name -> safetensors name
+    private final Map<String, HybridLayout.Slice> toSource; // GGUF name -> (part of a) safetensors tensor
 
     /**
      * @param source safetensors tensors with FLA names
@@ -66,12 +69,23 @@ public final class FlaMamba3Source implements TensorSource {
      */
     public FlaMamba3Source(TensorSource source, HfConfig config) {
         this.source = source;
-        Map<String, String> names = new LinkedHashMap<>();
+        HybridLayout layout = HybridLayout.of(config, Math.toIntExact(config.getLong("num_hidden_layers")),
+                config.getLong("hidden_size"));
+        Map<String, HybridLayout.Slice> names = new LinkedHashMap<>();
         for (String n : source.names()) {
-            names.put(ggufName(n), n);
+            Matcher m = LAYER.matcher(n);
+            Map<String, HybridLayout.Slice> parts = m.matches()
+                    ? layout.map(Integer.parseInt(m.group(1)), m.group(2), n) : null;
+            if (parts == null) {
+                names.put(ggufName(n), HybridLayout.Slice.whole(n));
+            } else {
+                new java.util.TreeMap<>(parts).forEach(names::put);
+            }
         }
         this.toSource = Collections.unmodifiableMap(names);
-        this.metadata = new MapMetadata(config.origin(), translate(config));
+        Map<String, Object> md = translate(config);
+        layout.putMetadata(md, Mamba3Architecture.NAME);
+        this.metadata = new MapMetadata(config.origin(), md);
     }
 
     /** The GGUF name of FLA tensor {@code name} (itself when the table does not know it). */
@@ -130,10 +144,6 @@ public final class FlaMamba3Source implements TensorSource {
         if (c.has("model_type") && !Mamba3Architecture.NAME.equals(c.modelType())) {
             throw new ModelFormatException(origin + ": model_type '" + c.modelType() + "' is not mamba3");
         }
-        if (c.has("attn_layer_idx") && c.getIntArray("attn_layer_idx").length > 0) {
-            throw new ModelFormatException(origin + ": 'attn_layer_idx' (attention layers) is not supported in "
-                    + "safetensors Mamba-3 checkpoints; only GGUF mamba3 hybrids are");
-        }
         long dim = c.getLong("hidden_size");
         long layers = c.getLong("num_hidden_layers");
         long headDim = c.getInt("head_dim", 64);
@@ -177,8 +187,26 @@ public final class FlaMamba3Source implements TensorSource {
 
     @Override
     public Optional<Tensor> find(String name) {
-        String n = toSource.get(name);
-        return n == null ? Optional.empty() : source.find(n);
+        HybridLayout.Slice s = toSource.get(name);
+        if (s == null) {
+            return Optional.empty();
+        }
+        Optional<Tensor> t = source.find(s.source());
+        return s.count() < 0 ? t : t.map(whole -> rows(whole, s, name));
+    }
+
+    // rows [from, from + count) of a 2-D tensor, or elements of a 1-D one, as a view
+    private Tensor rows(Tensor t, HybridLayout.Slice s, String name) {
+        long n = t.shape().rank() == 1 ? t.shape().elementCount() : t.rows();
+        if (t.shape().rank() > 2 || s.from() + s.count() > n) {
+            throw new ModelFormatException(path() + ": tensor '" + s.source() + "' " + t.shape() + " has no rows ["
+                    + s.from() + ", " + (s.from() + s.count()) + ") for '" + name + "' (config.json attn_cfg / d_intermediate)");
+        }
+        boolean vector = t.shape().rank() == 1;
+        long rowBytes = vector ? t.type().byteSize(1) : t.rowBytes();
+        Shape shape = vector ? Shape.of(s.count()) : Shape.of(s.count(), t.cols());
+        return TensorFactory.create(t.name() + "[" + s.from() + ":" + (s.from() + s.count()) + "]", t.type(), shape,
+                t.data().asSlice(s.from() * rowBytes, s.count() * rowBytes));
     }
 
     /** Closes the underlying source. */

@@ -177,7 +177,11 @@ public final class Mamba3Architecture implements Architecture {
                 w.get(TensorName.ATTN_Q.weight(l), dim, cfg.qDim()),
                 w.get(TensorName.ATTN_K.weight(l), dim, cfg.kvDim()),
                 w.get(TensorName.ATTN_V.weight(l), dim, cfg.kvDim()),
-                w.get(TensorName.ATTN_OUT.weight(l), cfg.qDim(), dim));
+                w.get(TensorName.ATTN_OUT.weight(l), cfg.qDim(), dim)).withBiases(
+                w.optionalVector(TensorName.ATTN_Q.bias(l), cfg.qDim()),
+                w.optionalVector(TensorName.ATTN_K.bias(l), cfg.kvDim()),
+                w.optionalVector(TensorName.ATTN_V.bias(l), cfg.kvDim()),
+                w.optionalVector(TensorName.ATTN_OUT.bias(l), dim));
         return new Attention(cfg, aw, ctx.kernels(), ctx.parallel());
     }
 

@@ -26,7 +26,9 @@ public final class TaipanCli implements Runnable {
             LogitsCommand::new,
             GenerateCommand::new,
             BenchCommand::new,
-            ConvertCommand::new
+            ConvertCommand::new,
+            ChatCommand::new,
+            InfoCommand::new
     );
 
     /** Exit status of a command line that picocli could not parse or validate. */

@@ -88,10 +88,23 @@ public final class Conversation {
         return List.copyOf(messages);
     }
 
-    /** Forgets the conversation and the session's tokens. */
+    /**
+     * Starts the conversation with a system message (template mode; a plain completion has none).
+     *
+     * @throws IllegalStateException once a turn was sent, or without a template
+     */
+    public void system(String text) {
+        if (template == null || !messages.isEmpty() || session.position() > 0) {
+            throw new IllegalStateException(template == null ? "plain completion has no system message"
+                    : "the system message must come before the first turn");
+        }
+        messages.add(ChatMessage.system(text));
+    }
+
+    /** Forgets the conversation and the session's tokens; keeps the system message. */
     public void reset() {
         session.reset();
-        messages.clear();
+        messages.removeIf(m -> !m.role().equals("system"));
         cachedText.setLength(0);
     }
 

@@ -8,14 +8,40 @@ package dev.taipan.runtime;
  *                      {@link #DEFAULT_CONTEXT_CAP}
  * @param maxBatch      most tokens per forward pass during prefill
  * @param kernels       which kernel implementation runs the model
+ * @param offload       how many layers run on an OpenCL device, and which device
  */
-public record LoadOptions(int threads, int contextLength, int maxBatch, KernelChoice kernels) {
+public record LoadOptions(int threads, int contextLength, int maxBatch, KernelChoice kernels, Offload offload) {
 
     /** Context used when the caller does not ask for one and the model trained on more. */
     public static final int DEFAULT_CONTEXT_CAP = 4096;
 
     /** Vector API kernels (the default), or their scalar twins (tests, debugging). */
     public enum KernelChoice { VECTOR, SCALAR }
+
+    /**
+     * Accelerator offload, like llama.cpp's {@code -ngl}: the weights of layers {@code blk.0 ..
+     * blk.(gpuLayers-1)} are uploaded to OpenCL device {@code device} and their matvec/matmul run
+     * there; more layers than the model has also offloads {@code output.weight}.
+     *
+     * @param gpuLayers layers to offload; 0 = pure CPU
+     * @param device    index in {@code taipan info --devices}; -1 = the first GPU, else the first device
+     */
+    public record Offload(int gpuLayers, int device) {
+        /** Everything on the CPU. */
+        public static final Offload NONE = new Offload(0, -1);
+
+        public Offload {
+            if (gpuLayers < 0 || device < -1) {
+                throw new IllegalArgumentException("gpuLayers must be >= 0 and device >= -1, got "
+                        + gpuLayers + " and " + device);
+            }
+        }
+    }
+
+    /** Options without offload (every layer on the CPU). */
+    public LoadOptions(int threads, int contextLength, int maxBatch, KernelChoice kernels) {
+        this(threads, contextLength, maxBatch, kernels, Offload.NONE);
+    }
 
     public LoadOptions {
         if (threads < 1) {
@@ -24,6 +50,9 @@ public record LoadOptions(int threads, int contextLength, int maxBatch, KernelCh
         if (contextLength < 0 || maxBatch < 1) {
             throw new IllegalArgumentException("contextLength must be >= 0 and maxBatch >= 1");
         }
+        if (offload == null) {
+            throw new IllegalArgumentException("offload must not be null (use Offload.NONE)");
+        }
     }
 
     public static LoadOptions defaults() {
@@ -31,18 +60,28 @@ public record LoadOptions(int threads, int contextLength, int maxBatch, KernelCh
     }
 
     public LoadOptions withThreads(int n) {
-        return new LoadOptions(n, contextLength, maxBatch, kernels);
+        return new LoadOptions(n, contextLength, maxBatch, kernels, offload);
     }
 
     public LoadOptions withContextLength(int n) {
-        return new LoadOptions(threads, n, maxBatch, kernels);
+        return new LoadOptions(threads, n, maxBatch, kernels, offload);
     }
 
     public LoadOptions withMaxBatch(int n) {
-        return new LoadOptions(threads, contextLength, n, kernels);
+        return new LoadOptions(threads, contextLength, n, kernels, offload);
     }
 
     public LoadOptions withKernels(KernelChoice k) {
-        return new LoadOptions(threads, contextLength, maxBatch, k);
+        return new LoadOptions(threads, contextLength, maxBatch, k, offload);
+    }
+
+    /** Offloads the first {@code n} layers to the OpenCL device chosen by {@link #withDevice} (0 = none). */
+    public LoadOptions withGpuLayers(int n) {
+        return new LoadOptions(threads, contextLength, maxBatch, kernels, new Offload(n, offload.device()));
+    }
+
+    /** The OpenCL device for offloaded layers, by index ({@code taipan info --devices}); -1 = auto. */
+    public LoadOptions withDevice(int index) {
+        return new LoadOptions(threads, contextLength, maxBatch, kernels, new Offload(offload.gpuLayers(), index));
     }
 }

@@ -44,6 +44,7 @@ public final class Taipan {
         Parallel parallel = null;
         try {
             String arch = architectureOf(source);
+            source = OffloadSource.wrap(source, options.offload());
             parallel = Parallel.create(options.threads());
             Kernels kernels = options.kernels() == LoadOptions.KernelChoice.SCALAR ? Kernels.scalar() : Kernels.vector();
             Network network = ArchitectureRegistry.get(arch, source.path().toString())

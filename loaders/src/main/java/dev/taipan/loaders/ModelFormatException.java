@@ -5,6 +5,8 @@ package dev.taipan.loaders;
  * The message names the file and the field, tensor or key at fault.
  */
 public class ModelFormatException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public ModelFormatException(String message) {
         super(message);
     }

@@ -82,19 +82,23 @@ public final class Granite implements Architecture {
         Network.Head head = b.head(TransformerBinder.Output.TIED_WHEN_ABSENT,
                 new Network.Scales(c.embeddingScale(), c.logitDivisor()));
         Rope rope = c.rope() ? hp.rope(Rope.Layout.NORMAL) : null;
-        MoeConfig routing = MoeConfig.of(Math.max(1, hp.nExpertsUsed()), Gating.SOFTMAX, FfnActivation.SWIGLU)
-                .withRenormalize().withWeightScale(hp.expertWeightsScale());
+        TransformerBinder.SharedExpert shared = c.sharedFf() > 0
+                ? TransformerBinder.SharedExpert.UNGATED : TransformerBinder.SharedExpert.NONE;
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < hp.nLayers(); l++) {
             AttentionConfig attn = hp.attention(l).withRope(rope).withScale(c.attentionScale());
             Block ffn = hp.nExperts() == 0
                     ? b.denseFfn(l, hp.nFf()[l])
-                    : b.moe(l, new TransformerBinder.MoeLayout(hp.nFf()[l], routing,
-                            c.sharedFf() > 0 ? TransformerBinder.SharedExpert.UNGATED : TransformerBinder.SharedExpert.NONE,
-                            c.sharedFf()));
+                    : b.moe(l, new TransformerBinder.MoeLayout(hp.nFf()[l], routing(hp), shared, c.sharedFf()));
             layers.add(b.layer(l, b.attention(l, attn, TransformerBinder.QkNorm.NONE, TransformerBinder.OutBias.OPTIONAL),
                     ffn, c.residualScale()));
         }
         return b.finish(head, layers);
+    }
+
+    // softmax over the experts, top-k renormalised (build_moe_ffn with norm_w = true)
+    private static MoeConfig routing(TransformerHparams hp) {
+        return MoeConfig.of(hp.nExpertsUsed(), Gating.SOFTMAX, FfnActivation.SWIGLU)
+                .withRenormalize().withWeightScale(hp.expertWeightsScale());
     }
 }

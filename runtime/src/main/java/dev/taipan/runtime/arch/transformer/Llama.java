@@ -9,6 +9,7 @@ import dev.taipan.moe.MoeConfig;
 import dev.taipan.runtime.arch.Architecture;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
+import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.Weights;
 import dev.taipan.tensor.Block;
@@ -37,7 +38,7 @@ public final class Llama implements Architecture {
 
         public static Config read(Metadata md) {
             TransformerHparams hp = TransformerHparams.read(md, "llama");
-            return new Config(hp, hp.nExperts() > 0 ? hp.uniform(hp.nFf(), dev.taipan.runtime.arch.MetaKey.FEED_FORWARD_LENGTH) : 0);
+            return new Config(hp, hp.nExperts() > 0 ? hp.uniform(hp.nFf(), MetaKey.FEED_FORWARD_LENGTH) : 0);
         }
 
         public boolean moe() {
@@ -57,15 +58,15 @@ public final class Llama implements Architecture {
         TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
         Network.Head head = b.head(TransformerBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
         Rope rope = hp.rope(Rope.Layout.NORMAL);
-        MoeConfig routing = MoeConfig.of(Math.max(1, hp.nExperts() > 0 ? hp.nExpertsUsed() : 1), Gating.SOFTMAX,
-                FfnActivation.SWIGLU).withRenormalize().withWeightScale(hp.expertWeightsScale());
+        TransformerBinder.MoeLayout moe = c.moe() ? new TransformerBinder.MoeLayout(c.expertFf(),
+                MoeConfig.of(hp.nExpertsUsed(), Gating.SOFTMAX, FfnActivation.SWIGLU)
+                        .withRenormalize().withWeightScale(hp.expertWeightsScale()),
+                TransformerBinder.SharedExpert.NONE, 0) : null;
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < hp.nLayers(); l++) {
             Attention attn = b.attention(l, hp.attention(l).withRope(rope),
                     TransformerBinder.QkNorm.NONE, TransformerBinder.OutBias.OPTIONAL);
-            Block ffn = c.moe()
-                    ? b.moe(l, new TransformerBinder.MoeLayout(c.expertFf(), routing, TransformerBinder.SharedExpert.NONE, 0))
-                    : b.denseFfn(l, hp.nFf()[l]);
+            Block ffn = c.moe() ? b.moe(l, moe) : b.denseFfn(l, hp.nFf()[l]);
             layers.add(b.layer(l, attn, ffn, 1f));
         }
         return b.finish(head, layers);

@@ -13,6 +13,7 @@ import dev.taipan.moe.SparseMoe;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.LayerKind;
+import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.Norm;
 import dev.taipan.runtime.arch.TensorName;
@@ -157,7 +158,7 @@ final class TransformerBinder {
     DenseFfn denseFfn(int l, int ff) {
         if (ff < 1) {
             throw new ModelFormatException(hp.origin() + ": layer " + l + " has a dense FFN of width " + ff
-                    + " (key '" + dev.taipan.runtime.arch.MetaKey.FEED_FORWARD_LENGTH.key(hp.arch()) + "')");
+                    + " (key '" + MetaKey.FEED_FORWARD_LENGTH.key(hp.arch()) + "')");
         }
         int dim = hp.dim();
         FfnWeights w = new FfnWeights(
@@ -177,7 +178,7 @@ final class TransformerBinder {
         int ff = layout.expertFf();
         if (ff < 1) {
             throw new ModelFormatException(hp.origin() + ": layer " + l + " has experts of width " + ff
-                    + " (key '" + dev.taipan.runtime.arch.MetaKey.EXPERT_FEED_FORWARD_LENGTH.key(hp.arch()) + "')");
+                    + " (key '" + MetaKey.EXPERT_FEED_FORWARD_LENGTH.key(hp.arch()) + "')");
         }
         MoeWeights w = MoeWeights.of(
                 weights.get(TensorName.FFN_GATE_INP.weight(l), dim, nExp),

@@ -1,9 +1,14 @@
 package dev.taipan.runtime.arch.transformer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taipan.loaders.TensorSource;
 import dev.taipan.loaders.gguf.GgufValueType;
 import dev.taipan.runtime.testing.ReferenceLogits;
 import dev.taipan.tensor.Shape;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -18,6 +23,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  *     attention under qwen2's NEOX layout, so the logits must not change. Zero q/k/v biases are
  *     added to exercise their binding.</li>
  * </ul>
+ * {@code olmoe} (whole-projection q/k norms) and dense {@code qwen3} have no lossless mapping from a
+ * fixture; rewrites of tiny-qwen3moe / stories260K check that they bind and that batch and
+ * one-by-one feeding agree.
  */
 class DerivedFamiliesTest {
     private static final Path GGUF = FixtureRun.FIXTURES.resolve("gguf");
@@ -70,6 +78,52 @@ class DerivedFamiliesTest {
         try (FixtureRun run = new FixtureRun(edit.open("qwen2.gguf"))) {
             ref.assertMatchesF32(run.logits(ref.tokens(), feed), 1e-4);
         }
+    }
+
+    @Test
+    void olmoeBindsWholeProjectionNormsAndBatchEqualsSteps() {
+        GgufEdit edit = GgufEdit.of(GGUF.resolve("tiny-qwen3moe-f32.gguf")).renameArch("olmoe")
+                .set("olmoe.feed_forward_length", GgufValueType.UINT32, 64L);
+        for (int l = 0; l < 2; l++) {
+            edit.putF32("blk." + l + ".attn_q_norm.weight", Shape.of(64), ramp(64));
+            edit.putF32("blk." + l + ".attn_k_norm.weight", Shape.of(32), ramp(32));
+        }
+        assertBatchEqualsSteps(edit.open("olmoe.gguf"), "olmoe");
+    }
+
+    @Test
+    void denseQwen3BindsPerHeadNormsAndBatchEqualsSteps() {
+        GgufEdit edit = GgufEdit.of(REAL.resolve("stories260K.gguf")).renameArch("qwen3");
+        for (int l = 0; l < 5; l++) {
+            edit.putF32("blk." + l + ".attn_q_norm.weight", Shape.of(8), ramp(8));
+            edit.putF32("blk." + l + ".attn_k_norm.weight", Shape.of(8), ramp(8));
+        }
+        assertBatchEqualsSteps(edit.open("qwen3.gguf"), "qwen3");
+    }
+
+    private static void assertBatchEqualsSteps(TensorSource source, String arch) {
+        int[] tokens = {1, 100, 200, 50, 7, 33, 44, 116, 257, 32};
+        try (FixtureRun run = new FixtureRun(source)) {
+            assertEquals(arch, run.network().archName());
+            float[][] batch = run.logits(tokens, FixtureRun.Feed.BATCH);
+            float[][] steps = run.logits(tokens, FixtureRun.Feed.ONE_BY_ONE);
+            for (int p = 0; p < tokens.length; p++) {
+                for (int v = 0; v < batch[p].length; v++) {
+                    assertTrue(Float.isFinite(batch[p][v]));
+                    assertEquals(batch[p][v], steps[p][v],
+                            1e-5f * Math.max(1f, Math.abs(batch[p][v])), "position " + p + " logit " + v);
+                }
+            }
+        }
+    }
+
+    // norm weights 0.5 .. 1.5, so that a wrong element order changes the result
+    private static float[] ramp(int n) {
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = 0.5f + (float) i / n;
+        }
+        return w;
     }
 
     // row h*hd + 2i + j (NORMAL pair i) moves to row h*hd + j*hd/2 + i (NEOX pair i)

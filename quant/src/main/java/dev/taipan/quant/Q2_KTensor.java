@@ -76,8 +76,8 @@ public final class Q2_KTensor extends QuantizedTensor {
                             // weights 128c + 32j + 16k + l: bits 2j of qs[32c + 16k + l], group 8c + 2j + k
                             int sc = byteOf(scales, 2 * j + k);
                             FloatVector dl = FloatVector.broadcast(F, d * (sc & 0x0F));
-                            FloatVector ml = FloatVector.broadcast(F, min * (sc >> 4));
-                            FloatVector w = toFloat(q.lanewise(VectorOperators.LSHR, 2 * j).and(3)).mul(dl).sub(ml);
+                            FloatVector ml = FloatVector.broadcast(F, -(min * (sc >> 4)));
+                            FloatVector w = toFloat(q.lanewise(VectorOperators.LSHR, 2 * j).and(3)).fma(dl, ml);
                             int xp = xb + 128 * c + 32 * j + 16 * k + p * L;
                             if ((j & 1) == 0) {
                                 acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);

@@ -102,11 +102,11 @@ public final class Q3_KTensor extends QuantizedTensor {
                         IntVector q = unsigned(qs, p);
                         IntVector h = unsigned(hm, p).lanewise(VectorOperators.LSHR, 4 * c);
                         for (int j = 0; j < 4; j++) {
-                            // weights 128c + 32j + 16k + l: bits 2j of qs, minus 4 unless hmask bit 4c + j is set
+                            // weights 128c + 32j + 16k + l: bits 2j of qs plus 4 * hmask bit 4c + j, minus 4
                             IntVector v = q.lanewise(VectorOperators.LSHR, 2 * j).and(3)
-                                    .add(h.lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 2)).sub(4);
-                            FloatVector dl = FloatVector.broadcast(F, dAll * (byteOf(scales, 2 * j + k) - 32));
-                            FloatVector w = toFloat(v).mul(dl);
+                                    .or(h.lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 2));
+                            float dl = dAll * (byteOf(scales, 2 * j + k) - 32);
+                            FloatVector w = toFloat(v).fma(FloatVector.broadcast(F, dl), FloatVector.broadcast(F, -4 * dl));
                             int xp = xb + 128 * c + 32 * j + 16 * k + p * L;
                             if ((j & 1) == 0) {
                                 acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);

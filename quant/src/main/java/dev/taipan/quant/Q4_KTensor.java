@@ -64,17 +64,17 @@ public final class Q4_KTensor extends QuantizedTensor {
             long mins = k4Mins(off + 4);
             for (int c = 0; c < 4; c++) {
                 FloatVector d1 = FloatVector.broadcast(F, d * byteOf(scales, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, min * byteOf(mins, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, -(min * byteOf(mins, 2 * c)));
                 FloatVector d2 = FloatVector.broadcast(F, d * byteOf(scales, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, min * byteOf(mins, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -(min * byteOf(mins, 2 * c + 1)));
                 for (int k = 0; k < 2; k++) {
                     ByteVector qs = load16(off + 16 + 32L * c + 16L * k);
                     for (int p = 0; p < PARTS; p++) {
                         IntVector q = unsigned(qs, p);
                         int xp = xb + 64 * c + 16 * k + p * L;
                         // weights 64c + [0, 32): low nibbles, scale 2c; [32, 64): high nibbles, scale 2c + 1
-                        acc0 = toFloat(q.and(0x0F)).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xp), acc0);
-                        acc1 = toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2)
+                        acc0 = toFloat(q.and(0x0F)).fma(d1, m1).fma(FloatVector.fromArray(F, x, xp), acc0);
+                        acc1 = toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(d2, m2)
                                 .fma(FloatVector.fromArray(F, x, xp + 32), acc1);
                     }
                 }

@@ -73,11 +73,11 @@ public final class Q5_KTensor extends QuantizedTensor {
                     // half 0: low nibbles, sub-block 2c; half 1: high nibbles, sub-block 2c + 1
                     for (int half = 0; half < 2; half++) {
                         FloatVector dl = FloatVector.broadcast(F, d * byteOf(scales, 2 * c + half));
-                        FloatVector ml = FloatVector.broadcast(F, min * byteOf(mins, 2 * c + half));
+                        FloatVector ml = FloatVector.broadcast(F, -(min * byteOf(mins, 2 * c + half)));
                         for (int p = 0; p < PARTS; p++) {
                             IntVector q = unsigned(qs, p).lanewise(VectorOperators.LSHR, 4 * half).and(0x0F);
                             IntVector h = unsigned(qhs, p).lanewise(VectorOperators.LSHR, 2 * c + half).and(1);
-                            FloatVector w = toFloat(q.or(h.lanewise(VectorOperators.LSHL, 4))).mul(dl).sub(ml);
+                            FloatVector w = toFloat(q.or(h.lanewise(VectorOperators.LSHL, 4))).fma(dl, ml);
                             int xp = xb + 64 * c + 32 * half + 16 * k + p * L;
                             if (half == 0) {
                                 acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);

@@ -67,21 +67,27 @@ public final class Q6_KTensor extends QuantizedTensor {
             for (int n = 0; n < 2; n++) {
                 long sc = i64(off + 192 + 8L * n);
                 for (int half = 0; half < 2; half++) {
-                    long ql = off + 64L * n + 16L * half;
                     ByteVector high = load16(off + 128 + 32L * n + 16L * half);
-                    // quarter k: weights 32k + l take nibble k / 2 of ql[l + 32 (k % 2)], bits 2k of qh[l]
-                    for (int k = 0; k < 4; k++) {
-                        ByteVector low = load16(ql + 32L * (k & 1));
-                        FloatVector scale = FloatVector.broadcast(F, d * (byte) byteOf(sc, half + 2 * k));
-                        for (int p = 0; p < PARTS; p++) {
-                            IntVector lo = unsigned(low, p).lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F);
-                            IntVector hi = unsigned(high, p).lanewise(VectorOperators.LSHR, 2 * k).and(3);
-                            FloatVector w = toFloat(lo.or(hi.lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(scale);
-                            int xp = xb + 128 * n + 16 * half + 32 * k + p * L;
-                            if ((k & 1) == 0) {
-                                acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);
-                            } else {
-                                acc1 = w.fma(FloatVector.fromArray(F, x, xp), acc1);
+                    // j: which 16 ql bytes; nib: which nibble. Quarter k = j + 2 nib holds weights
+                    // 32k + l, with the high bits 2k, 2k + 1 of qh[l] and the scale half + 2k.
+                    for (int j = 0; j < 2; j++) {
+                        ByteVector low = load16(off + 64L * n + 16L * half + 32L * j);
+                        for (int nib = 0; nib < 2; nib++) {
+                            int k = j + 2 * nib;
+                            float scale = d * (byte) byteOf(sc, half + 2 * k);
+                            FloatVector s = FloatVector.broadcast(F, scale);
+                            FloatVector bias = FloatVector.broadcast(F, -32 * scale);
+                            for (int p = 0; p < PARTS; p++) {
+                                IntVector lo = unsigned(low, p).lanewise(VectorOperators.LSHR, 4 * nib).and(0x0F);
+                                IntVector hi = unsigned(high, p).lanewise(VectorOperators.LSHR, 2 * k).and(3);
+                                // (q - 32) * scale as q * scale - 32 * scale, one rounding
+                                FloatVector w = toFloat(lo.or(hi.lanewise(VectorOperators.LSHL, 4))).fma(s, bias);
+                                int xp = xb + 128 * n + 16 * half + 32 * k + p * L;
+                                if (nib == 0) {
+                                    acc0 = w.fma(FloatVector.fromArray(F, x, xp), acc0);
+                                } else {
+                                    acc1 = w.fma(FloatVector.fromArray(F, x, xp), acc1);
+                                }
                             }
                         }
                     }

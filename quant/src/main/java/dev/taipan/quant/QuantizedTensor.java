@@ -22,10 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * without writing the weights anywhere: 16 bytes are loaded at a time, widened to int lanes
  * (where nibbles and bit fields are cut out), converted to float and FMA'd with {@code x}.
  *
- * <p>Where ggml computes {@code w = scale * q (- min)} per element, the kernels form exactly that
- * {@code w} before the FMA, except for the formats whose block has a single scale and no min
- * (Q8_0, Q4_0, Q5_0), which sum {@code q * x} over the block and multiply by the scale once: the
- * same value up to float rounding, one multiply fewer per vector. Activations are never quantized
+ * <p>Where ggml computes {@code w = scale * q - min} per element (two roundings), the K-quant
+ * kernels form {@code w} with one fused multiply-add (one rounding) before the FMA with {@code x};
+ * the formats whose block has a single scale and no min (Q8_0, Q4_0, Q5_0) sum {@code q * x} over
+ * the block and multiply by the scale once. Both equal the float dot product with the exact
+ * dequantized weights up to float rounding (the tests bound the difference). Activations are never quantized
  * (unlike ggml's CPU backend, which quantizes them to Q8_0/Q8_K): results equal a float dot
  * product with the dequantized weights.
  *

@@ -34,7 +34,9 @@ public final class BundledModel {
             if (url.getProtocol().equals("file")) {
                 return Path.of(url.toURI());
             }
-            Path copy = Files.createTempFile("taipan-stories260K", ".gguf");
+            Path dir = Files.createTempDirectory("taipan-bundled");
+            dir.toFile().deleteOnExit();
+            Path copy = dir.resolve(RESOURCE.substring(RESOURCE.lastIndexOf('/') + 1));
             copy.toFile().deleteOnExit();
             try (InputStream in = url.openStream()) {
                 Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);

@@ -12,8 +12,8 @@ import java.util.Locale;
 /**
  * The chat read-eval-print loop: each line is a user turn answered with a streamed reply, or a
  * command ({@code /help}). Replies and command output go to {@code out}; the banner, notes and
- * errors to {@code err}. Ctrl-C during a reply stops it ({@link Session#cancel()}) and the loop
- * goes on; the end of the input or {@code /quit} ends it.
+ * errors to {@code err}. Ctrl-C during a reply stops it ({@link Conversation#cancel()}) and the
+ * loop goes on; the end of the input or {@code /quit} ends it.
  */
 public final class ChatRepl {
     /** Prompts of at least this many tokens show a prefill progress bar. */
@@ -68,8 +68,7 @@ public final class ChatRepl {
 
     /** Reads lines until the input ends or {@code /quit}. */
     void run(LineInput input) {
-        Session session = conversation.session();
-        input.onInterrupt(session::cancel);
+        input.onInterrupt(conversation::cancel);
         String line;
         while ((line = input.readLine("> ")) != null) {
             if (line.isBlank()) {

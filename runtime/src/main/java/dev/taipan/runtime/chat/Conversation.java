@@ -61,6 +61,7 @@ public final class Conversation {
     private final ChatTemplate template;             // null: plain completion
     private final List<ChatMessage> messages = new ArrayList<>();
     private final StringBuilder cachedText = new StringBuilder(); // template mode: the text in the session
+    private volatile boolean cancelled;
 
     /**
      * A conversation over {@code session}; {@code template} null means plain completion.
@@ -101,6 +102,15 @@ public final class Conversation {
         messages.add(ChatMessage.system(text));
     }
 
+    /**
+     * Stops the reply being generated (any thread). A prompt being prefilled is read to its end
+     * first, then no token is generated; the turn ends as {@link GenerationStats.StopReason#CANCELLED}.
+     */
+    public void cancel() {
+        cancelled = true;
+        session.cancel();
+    }
+
     /** Forgets the conversation and the session's tokens; keeps the system message. */
     public void reset() {
         session.reset();
@@ -115,6 +125,7 @@ public final class Conversation {
      * @throws IllegalStateException when the input alone does not fit the context
      */
     public Turn send(String text, int maxTokens, Consumer<String> onPiece, PrefillProgress progress) {
+        cancelled = false;
         Continuation how = Continuation.APPENDED;
         int[] ids;
         if (template == null) {
@@ -171,7 +182,14 @@ public final class Conversation {
                 onPiece.accept(piece);
             }
         };
-        GenerationStats g = session.generateTokens(new int[0], maxTokens, id -> sink.accept(decoder.push(id)));
+        // a cancel() that came before generateTokens cleared the session's flag is applied at the first token
+        GenerationStats g = cancelled ? new GenerationStats(0, 0, 0, 0, GenerationStats.StopReason.CANCELLED)
+                : session.generateTokens(new int[0], maxTokens, id -> {
+                    if (cancelled) {
+                        session.cancel();
+                    }
+                    sink.accept(decoder.push(id));
+                });
         sink.accept(decoder.flush());
         if (template != null) {
             messages.add(ChatMessage.assistant(reply.toString()));

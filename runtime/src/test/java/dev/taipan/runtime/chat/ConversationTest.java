@@ -177,6 +177,32 @@ class ConversationTest {
     }
 
     @Test
+    void cancelStopsTheReplyEvenDuringThePrefill() throws Exception {
+        try (Model model = Taipan.load(fixture("real/stories260K.gguf"), LoadOptions.defaults().withThreads(1))) {
+            Conversation c = new Conversation(model.newSession(Sampling.greedy()), null);
+            int[] pieces = new int[1];
+            Turn t = c.send("Once upon a time", 50, s -> {
+                if (++pieces[0] == 3) {
+                    c.cancel();
+                }
+            }, Conversation.PrefillProgress.NONE);
+            assertEquals(StopReason.CANCELLED, t.stats().stop());
+            assertEquals(3, t.stats().generatedTokens());
+            assertEquals(expectedGreedy("real/greedy_once_upon_a_time.txt").substring(0, t.reply().length()),
+                    t.reply());
+
+            Turn during = c.send("The dog", 50, s -> { }, (done, total) -> c.cancel());
+            assertEquals(StopReason.CANCELLED, during.stats().stop());
+            assertEquals(0, during.stats().generatedTokens());
+            assertEquals("", during.reply());
+            int fed = c.session().position();
+            Turn after = c.send("ran", 2, s -> { }, Conversation.PrefillProgress.NONE);
+            assertEquals(StopReason.MAX_TOKENS, after.stats().stop());
+            assertEquals(fed + after.stats().promptTokens() + 2, c.session().position());
+        }
+    }
+
+    @Test
     void brokenTemplateLeavesTheConversationUntouched(@TempDir Path dir) throws Exception {
         try (Model model = Taipan.load(withTemplate(dir, "gguf/tiny-qwen2moe-f32.gguf",
                 "{{ raise_exception('no ' + messages[0].role) }}"), LoadOptions.defaults().withThreads(1))) {

@@ -21,6 +21,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -78,6 +79,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     private boolean json;
+
+    @Mixin
+    private OffloadOptions offload;
 
     /** What one measurement found. */
     record Result(String model, int threads, int promptTokens, double prefillTokPerSec, int genTokens,
@@ -144,8 +148,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private Result measure(Path path) {
-        LoadOptions opts = LoadOptions.defaults().withThreads(threads)
-                .withContextLength(promptTokens + genTokens + 1).withMaxBatch(promptTokens);
+        LoadOptions opts = offload.apply(LoadOptions.defaults().withThreads(threads)
+                .withContextLength(promptTokens + genTokens + 1).withMaxBatch(promptTokens));
         try (Model m = Taipan.load(path, opts)) {
             int vocab = m.vocabSize();
             int[] prompt = new SplittableRandom(42).ints(promptTokens, Math.min(3, vocab - 1), vocab).toArray();

@@ -1,5 +1,6 @@
 package dev.taipan.examples.cli;
 
+import dev.taipan.opencl.OpenClDevices;
 import dev.taipan.runtime.LoadOptions;
 import dev.taipan.runtime.Model;
 import dev.taipan.runtime.ModelInfo;
@@ -29,12 +30,19 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin
     private ModelOptions model;
 
+    @Option(names = "--devices", help = true,
+            description = "List the OpenCL devices (for --device) and exit; no model needed.")
+    private boolean devices;
+
     @Option(names = "--ctx", defaultValue = "0", paramLabel = "N",
             description = "Context length to size the caches for (default: the model's trained context).")
     private int context;
 
     @Override
     public Integer call() {
+        if (devices) {
+            return listDevices(spec.commandLine().getOut());
+        }
         if (context < 0) {
             throw new ParameterException(spec.commandLine(), "--ctx must be >= 0, got " + context);
         }
@@ -42,6 +50,19 @@ final class InfoCommand implements Callable<Integer> {
         try (Model m = Taipan.load(model.model(), LoadOptions.defaults().withThreads(1)
                 .withContextLength(Math.max(context, 1)).withMaxBatch(1))) {
             print(m.info(), out);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** One line per OpenCL device, or why there is none. */
+    private static int listDevices(PrintWriter out) {
+        OpenClDevices.Probe probe = OpenClDevices.probe();
+        if (!probe.available()) {
+            out.println("no OpenCL device: " + probe.reason());
+        }
+        for (OpenClDevices.DeviceInfo d : probe.devices()) {
+            out.println(d.describe());
         }
         out.flush();
         return 0;

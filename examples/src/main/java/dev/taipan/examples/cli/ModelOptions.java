@@ -5,12 +5,13 @@ import dev.taipan.runtime.Model;
 import dev.taipan.runtime.Taipan;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** The options every command that runs a model shares: which model, and how many threads. */
+/** The options every command that runs a model shares: which model, how many threads, what to offload. */
 public final class ModelOptions {
 
     @Spec(Spec.Target.MIXEE)
@@ -19,6 +20,9 @@ public final class ModelOptions {
     private Path model;
 
     private int threads = Runtime.getRuntime().availableProcessors();
+
+    @Mixin
+    private OffloadOptions offload;
 
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH",
             description = "GGUF file, or a directory with config.json and safetensors files.")
@@ -48,7 +52,7 @@ public final class ModelOptions {
 
     /** Loads the model with these threads and the given context length (0 = the model's, capped). */
     public Model load(int contextLength, int maxBatch) {
-        return Taipan.load(model, LoadOptions.defaults().withThreads(threads)
-                .withContextLength(contextLength).withMaxBatch(maxBatch));
+        return Taipan.load(model, offload.apply(LoadOptions.defaults().withThreads(threads)
+                .withContextLength(contextLength).withMaxBatch(maxBatch)));
     }
 }

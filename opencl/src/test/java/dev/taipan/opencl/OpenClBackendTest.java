@@ -20,6 +20,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -33,11 +34,18 @@ class OpenClBackendTest {
     private static OpenClBackend backend;
     private static final Parallel PAR = Parallel.create(1);
 
+    private static final OpenClDevices.Probe PROBE = OpenClDevices.probe();
+
     @BeforeAll
     static void open() {
-        OpenClDevices.Probe probe = OpenClDevices.probe();
-        assumeTrue(probe.available(), () -> "skipped: no OpenCL platform (" + probe.reason() + ")");
-        backend = OpenClBackend.open(-1);
+        if (PROBE.available()) {
+            backend = OpenClBackend.open(-1);
+        }
+    }
+
+    @BeforeEach
+    void needsOpenCl() {
+        assumeTrue(PROBE.available(), () -> "skipped: no OpenCL platform (" + PROBE.reason() + ")");
     }
 
     @AfterAll

@@ -15,7 +15,7 @@ import dev.taipan.runtime.testing.ReferenceLogits;
 import dev.taipan.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,10 +31,11 @@ class OffloadTest {
     private static final Path GGUF = Path.of("src/test/resources/fixtures/gguf");
     private static final double TOL = 1e-4;
 
-    @BeforeAll
-    static void needsOpenCl() {
-        OpenClDevices.Probe probe = OpenClDevices.probe();
-        assumeTrue(probe.available(), () -> "skipped: no OpenCL platform (" + probe.reason() + ")");
+    private static final OpenClDevices.Probe PROBE = OpenClDevices.probe();
+
+    @BeforeEach
+    void needsOpenCl() {
+        assumeTrue(PROBE.available(), () -> "skipped: no OpenCL platform (" + PROBE.reason() + ")");
     }
 
     private static LoadOptions options(int gpuLayers) {

@@ -8,6 +8,8 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -15,6 +17,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -43,7 +48,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * <p>{@link #main} runs this and {@link BandwidthBench#read} in one JMH run and prints a Markdown
  * table of GB/s and of the share of the read bandwidth measured with the same thread count:
  * {@code java --add-modules jdk.incubator.vector -cp benchmarks.jar dev.taipan.bench.QuantMatvecBench}
- * (extra arguments are JMH options, e.g. {@code -p type=Q8_0 -wi 1 -i 3}).
+ * (extra arguments are JMH options, e.g. {@code -p type=Q8_0 -wi 1 -i 3}). With {@code --cpu-time}
+ * it instead prints one-thread throughput per CPU second (see {@link #cpuTimeReport}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -59,6 +65,9 @@ public class QuantMatvecBench {
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LE_LONG =
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Keeps the results of {@link #cpuTimeReport}'s loops alive. */
+    static volatile long blackhole;
 
     @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K", "MXFP4"})
     public DType type;
@@ -136,12 +145,66 @@ public class QuantMatvecBench {
         return seg;
     }
 
+    /**
+     * One thread, timed by its CPU time instead of the wall clock: GB of weights per CPU second
+     * for each kernel and for a plain integer-sum read of the same bytes. On a machine shared
+     * with other jobs this shows how close a kernel comes to streaming speed per unit of CPU it
+     * gets, which the wall-clock JMH numbers cannot separate from the share of CPU it got.
+     */
+    static void cpuTimeReport() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        float[] x = OffHeap.randomFloats(COLS, 12);
+        System.out.println("| kernel (1 thread, CPU time) | weights GB per CPU s | read of the same bytes, GB per CPU s | ratio |");
+        System.out.println("|---|---:|---:|---:|");
+        for (DType type : List.of(DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K, DType.MXFP4)) {
+            try (Arena arena = Arena.ofConfined(); Parallel one = Parallel.create(1)) {
+                long bytes = bytes(type);
+                MemorySegment seg = randomBlocks(arena, type, bytes, 11);
+                Tensor t = TensorFactory.create("w", type, Shape.of(rows(type), COLS), seg);
+                float[] out = new float[rows(type)];
+                double bestMatvec = 0;
+                double bestRead = 0;
+                long sink = 0;
+                for (int i = 0; i < 8; i++) {
+                    long c0 = mx.getCurrentThreadCpuTime();
+                    t.matvec(out, x, one);
+                    long c1 = mx.getCurrentThreadCpuTime();
+                    sink += readAll(seg);
+                    long c2 = mx.getCurrentThreadCpuTime();
+                    bestMatvec = Math.max(bestMatvec, bytes / (double) (c1 - c0));
+                    bestRead = Math.max(bestRead, bytes / (double) (c2 - c1));
+                }
+                blackhole = sink + Float.floatToRawIntBits(out[0]);
+                System.out.printf("| matvec %s | %.2f | %.2f | %.0f %% |%n", type, bestMatvec, bestRead,
+                        100 * bestMatvec / bestRead);
+            }
+        }
+    }
+
+    /** Integer sum of every long of {@code seg} (a read of all its bytes). */
+    private static long readAll(MemorySegment seg) {
+        VectorSpecies<Long> species = LongVector.SPECIES_PREFERRED;
+        long step = species.vectorByteSize();
+        LongVector s0 = LongVector.zero(species);
+        LongVector s1 = s0;
+        long off = 0;
+        for (; off + 2 * step <= seg.byteSize(); off += 2 * step) {
+            s0 = s0.add(LongVector.fromMemorySegment(species, seg, off, ByteOrder.LITTLE_ENDIAN));
+            s1 = s1.add(LongVector.fromMemorySegment(species, seg, off + step, ByteOrder.LITTLE_ENDIAN));
+        }
+        return s0.add(s1).reduceLanes(VectorOperators.ADD);
+    }
+
     /** One measured row of the table. */
     private record Row(String kernel, int threads, double gbps, double error) {
     }
 
     /** Runs the read-bandwidth and quantized matvec benchmarks and prints the table. */
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--cpu-time")) {
+            cpuTimeReport();
+            return;
+        }
         Options opts = new OptionsBuilder()
                 .parent(new CommandLineOptions(args))
                 .include(BandwidthBench.class.getSimpleName() + ".read")

@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
  * given as effective bandwidth, the bytes of weights one decoded token reads (every tensor, the
  * routed experts scaled by used/total, one embedding row) times tokens per second, and as a share
  * of the read bandwidth measured in the same process with the same threads (a parallel dot product
- * over two 256 MiB arrays). {@code --synthetic} writes a model of
+ * over two arrays of {@code --probe-mib}, default 256 MiB). {@code --synthetic} writes a model of
  * {@link SyntheticModels} under {@code bench-models/} first when it is not there yet.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -80,6 +80,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     private boolean json;
 
+    @Option(names = "--probe-mib", defaultValue = "256", paramLabel = "MIB",
+            description = "Size of each of the two arrays the bandwidth probe reads (default: ${DEFAULT-VALUE}).")
+    private int probeMib;
+
     @Mixin
     private OffloadOptions offload;
 
@@ -94,9 +98,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (promptTokens < 1 || genTokens < 1 || threads < 1 || repeat < 1) {
+        if (promptTokens < 1 || genTokens < 1 || threads < 1 || repeat < 1 || probeMib < 1 || probeMib > 1024) {
             throw new ParameterException(spec.commandLine(),
-                    "--prompt-tokens, --gen-tokens, --threads and --repeat must be >= 1");
+                    "--prompt-tokens, --gen-tokens, --threads and --repeat must be >= 1, --probe-mib in [1, 1024]");
         }
         Path path = source.model != null ? source.model : synthetic();
         if (!Files.exists(path)) {
@@ -208,9 +212,9 @@ final class BenchCommand implements Callable<Integer> {
         return sum;
     }
 
-    // GB/s of a parallel dot product over two 256 MiB arrays, best of 5 passes
+    // GB/s of a parallel dot product over two arrays of probeMib MiB, best of 5 passes
     private double readBandwidth() {
-        int n = 1 << 26;
+        int n = probeMib << 18;
         float[] a = new float[n];
         float[] b = new float[n];
         Arrays.fill(a, 1f);

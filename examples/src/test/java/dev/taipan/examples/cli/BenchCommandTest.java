@@ -52,7 +52,7 @@ class BenchCommandTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int status = TaipanCli.execute(new String[] {"bench", "--model", file.toString(), "--prompt-tokens", "8",
-            "--gen-tokens", "4", "--repeat", "1", "--threads", "1", "--json"}, new PrintWriter(out), new PrintWriter(err));
+            "--gen-tokens", "4", "--repeat", "1", "--threads", "1", "--probe-mib", "4", "--json"}, new PrintWriter(out), new PrintWriter(err));
         assertEquals(0, status, err.toString());
         String json = out.toString().strip();
         assertTrue(json.startsWith("{\"model\":\"tiny-q4.gguf\",\"threads\":1,\"prompt_tokens\":8,"), json);

@@ -23,18 +23,22 @@ import java.util.Optional;
  * {@code strftime_now} defined). The variables are {@code messages} (role/content maps),
  * {@code add_generation_prompt}, {@code bos_token} and {@code eos_token}.
  *
- * <p>jinjava is not Jinja2: templates that call Python string methods that Java strings lack
- * (e.g. {@code .startswith}) fail with a {@link ChatTemplateException}; callers fall back to
- * plain completion. Immutable and safe to share between threads.
+ * <p>jinjava is not Jinja2: the Python string methods templates use most ({@code startswith},
+ * {@code split}, {@code lstrip}, ...) and {@code [::-1]} are rewritten for it
+ * ({@link PythonStringMethods}); other Python-only syntax fails with a
+ * {@link ChatTemplateException} and callers fall back to plain completion. Immutable and safe to
+ * share between threads.
  */
 public final class ChatTemplate {
     private final String source;
     private final String bosToken;
     private final String eosToken;
+    private final String prepared; // source as jinjava reads it
     private final Jinjava jinjava;
 
     private ChatTemplate(String source, String bosToken, String eosToken) {
         this.source = source;
+        this.prepared = PythonStringMethods.rewrite(jinja2Source(source));
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         JinjavaConfig config = JinjavaConfig.newBuilder()
@@ -54,6 +58,7 @@ public final class ChatTemplate {
                 ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 ChatTemplate.class, "strftimeNow", String.class));
+        PythonStringMethods.register(jinjava.getGlobalContext());
     }
 
     /** A template with the given special-token texts for {@code bos_token} and {@code eos_token}. */
@@ -97,7 +102,7 @@ public final class ChatTemplate {
         vars.put("eos_token", eosToken);
         RenderResult result;
         try {
-            result = jinjava.renderForResult(jinja2Source(), vars);
+            result = jinjava.renderForResult(prepared, vars);
         } catch (RuntimeException e) {
             throw new ChatTemplateException("chat template does not render: " + e.getMessage(), e);
         }
@@ -116,7 +121,7 @@ public final class ChatTemplate {
     }
 
     // Jinja2 (keep_trailing_newline=False) drops one newline at the end of the template.
-    private String jinja2Source() {
+    private static String jinja2Source(String source) {
         if (source.endsWith("\r\n")) {
             return source.substring(0, source.length() - 2);
         }

@@ -18,8 +18,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Chat templates rendered by jinjava equal Jinja2's render (the engine of transformers'
- * {@code apply_chat_template}) for a ChatML (Qwen2.5) and a Llama-2 template: resources/chat/
- * cases.json, made by the script in resources/chat/README.txt.
+ * {@code apply_chat_template}) for a ChatML (Qwen2.5), a Llama-2 and a Qwen3-style template (Python
+ * string methods, reversed loop, think-block removal): resources/chat/cases.json, made by the
+ * script in resources/chat/README.txt.
  */
 class ChatTemplateTest {
 
@@ -69,10 +70,28 @@ class ChatTemplateTest {
     }
 
     @Test
-    void casesCoverBothTemplatesAndAnError() throws IOException {
+    void casesCoverTheTemplatesAndAnError() throws IOException {
         List<Case> all = cases().toList();
-        assertEquals(21, all.size());
+        assertEquals(37, all.size());
         assertEquals(1, all.stream().filter(c -> c.error() != null).count());
+    }
+
+    @Test
+    void pythonStringMethodsBecomeFiltersInsideTagsOnly() {
+        assertEquals("x.strip() {{ (a|py_strip()) }} {% for m in messages|reverse %}",
+                PythonStringMethods.rewrite("x.strip() {{ a.strip() }} {% for m in messages[::-1] %}"));
+        assertEquals("{%- set r = ((((content|py_split('</think>'))[0]|py_rstrip('\\n'))|py_split('<think>'))[-1]"
+                        + "|py_lstrip('\\n')) %}",
+                PythonStringMethods.rewrite("{%- set r = content.split('</think>')[0].rstrip('\\n')"
+                        + ".split('<think>')[-1].lstrip('\\n') %}"));
+        assertEquals("{{ not((m.content|py_startswith('<a>')) and (m['x'].y|py_endswith(')'))) }}",
+                PythonStringMethods.rewrite("{{ not(m.content.startswith('<a>') and m['x'].y.endswith(')')) }}"));
+        assertEquals("{%- set ns = namespace(a=(true),b=(messages|length - 1)) %}",
+                PythonStringMethods.rewrite("{%- set ns = namespace(a=true, b=messages|length - 1) %}"));
+        assertEquals(List.of("a", ""), PythonStringMethods.split("a</think>", "</think>"));
+        assertEquals(List.of("a", "b"), PythonStringMethods.split("  a \n b ", null));
+        assertEquals("x\n", PythonStringMethods.stripStart("\n\nx\n", "\n"));
+        assertEquals(" x", PythonStringMethods.stripEnd(" x\t ", null));
     }
 
     @Test

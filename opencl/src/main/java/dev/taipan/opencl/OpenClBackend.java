@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The OpenCL {@link Backend}: one context and in-order queue on one device, the kernels of
  * {@code matvec.cl} compiled at open, and one read-only buffer per placed weight (F32, F16, Q8_0,
  * Q4_0; other types stay on the host). A matvec/matmul copies the activations in, runs one
- * work-group per (row, token) and reads the outputs back; calls are serialised on this backend.
+ * work-group per (row, tile of tokens) and reads the outputs back; calls are serialised on this backend.
  * {@link #close} releases every buffer, kernel, program, queue and the context.
  */
 public final class OpenClBackend implements Backend {
@@ -34,6 +34,8 @@ public final class OpenClBackend implements Backend {
     private static final String KERNELS = "matvec.cl";
     /** Work-items per row (a power of two), capped by the device's work-group limit. */
     private static final int PREFERRED_GROUP = 64;
+    /** Tokens per work-group in a batch: each weight is read once per tile of this many tokens. */
+    private static final int TOKEN_TILE = 8;
 
     private final Cl cl;
     private final OpenClDevices.DeviceInfo device;
@@ -60,16 +62,16 @@ public final class OpenClBackend implements Backend {
         this.maxAlloc = cl.deviceLong(dev, Cl.CL_DEVICE_MAX_MEM_ALLOC_SIZE, 8);
         int maxGroup = (int) Math.min(PREFERRED_GROUP, cl.deviceLong(dev, Cl.CL_DEVICE_MAX_WORK_GROUP_SIZE, 8));
         this.group = Integer.highestOneBit(Math.max(1, maxGroup));
-        // kernel arguments at 0..40, global size at 40, local size (group, 1) at 56
-        this.args = arena.allocate(72, 8);
-        args.set(JAVA_LONG, 56, group);
-        args.set(JAVA_LONG, 64, 1L);
+        // kernel arguments at 0..44, global size at 48, local size (group, 1) at 64
+        this.args = arena.allocate(80, 8);
+        args.set(JAVA_LONG, 64, group);
+        args.set(JAVA_LONG, 72, 1L);
         MemorySegment ctx = cl.createContext(dev);
         MemorySegment q = MemorySegment.NULL;
         MemorySegment prog = MemorySegment.NULL;
         try {
             q = cl.createCommandQueue(ctx, dev);
-            prog = cl.buildProgram(ctx, dev, source, "-cl-std=CL1.2 -DWG=" + group);
+            prog = cl.buildProgram(ctx, dev, source, "-cl-std=CL1.2 -DWG=" + group + " -DTT=" + TOKEN_TILE);
             for (DType t : new DType[] {DType.F32, DType.F16, DType.Q8_0, DType.Q4_0}) {
                 kernels.put(t, cl.createKernel(prog, "matvec_" + t.name().toLowerCase(Locale.ROOT)));
             }
@@ -211,9 +213,11 @@ public final class OpenClBackend implements Backend {
         cl.setKernelArg(kernel, 3, 8, args.asSlice(24, 8));
         cl.setKernelArg(kernel, 4, 4, args.asSlice(32, 4));
         cl.setKernelArg(kernel, 5, 4, args.asSlice(36, 4));
-        args.set(JAVA_LONG, 40, (long) rows * group);
-        args.set(JAVA_LONG, 48, nTokens);
-        cl.enqueueNdRange(queue, kernel, args.asSlice(40, 16), args.asSlice(56, 16));
+        args.set(JAVA_INT, 40, nTokens);
+        cl.setKernelArg(kernel, 6, 4, args.asSlice(40, 4));
+        args.set(JAVA_LONG, 48, (long) rows * group);
+        args.set(JAVA_LONG, 56, (nTokens + TOKEN_TILE - 1) / TOKEN_TILE);
+        cl.enqueueNdRange(queue, kernel, args.asSlice(48, 16), args.asSlice(64, 16));
         cl.readBuffer(queue, outBuf, 4L * nOut, outStage);
         MemorySegment.copy(outStage, JAVA_FLOAT, 0, out, 0, nOut);
     }

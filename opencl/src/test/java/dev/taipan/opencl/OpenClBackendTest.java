@@ -115,15 +115,17 @@ class OpenClBackendTest {
     void matmulEqualsHostDotPerToken(DType type) {
         int rows = 19;
         int cols = 160;
-        int nTokens = 5;
         Tensor host = hostTensor(type, Shape.of(rows, cols), 42);
         Tensor dev = backend.place(host);
-        float[] x = randomVector(nTokens * cols, 43);
-        float[] out = new float[nTokens * rows];
-        dev.matmul(out, x, nTokens, PAR);
-        for (int t = 0; t < nTokens; t++) {
-            for (int r = 0; r < rows; r++) {
-                assertClose(host, r, x, t * cols, out[t * rows + r]);
+        // within one token tile, and two full tiles plus a partial one
+        for (int nTokens : new int[] {5, 19}) {
+            float[] x = randomVector(nTokens * cols, 43 + nTokens);
+            float[] out = new float[nTokens * rows];
+            dev.matmul(out, x, nTokens, PAR);
+            for (int t = 0; t < nTokens; t++) {
+                for (int r = 0; r < rows; r++) {
+                    assertClose(host, r, x, t * cols, out[t * rows + r]);
+                }
             }
         }
     }

@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  *
  * <p>Reads GGUF files of architecture {@code mamba3} (names and keys in docs/mamba3-gguf.md) and,
  * through {@link FlaMamba3Source}, safetensors directories in FLA's Mamba3ForCausalLM layout
- * (model_type {@code mamba3}). In a hybrid, layer l is self-attention where
+ * (model_type {@code mamba3}; hybrids with attention and MLP layers in mamba_ssm's MixerModel
+ * layout, {@link HybridLayout}). In a hybrid, layer l is self-attention where
  * {@code mamba3.attention.head_count_kv[l] > 0} (mamba_ssm's {@code attn_layer_idx}); its FFN,
  * if any, is a sparse MoE where the file holds the router {@code blk.l.ffn_gate_inp.weight},
  * else a dense SwiGLU.

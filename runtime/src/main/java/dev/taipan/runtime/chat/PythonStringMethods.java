@@ -53,8 +53,8 @@ final class PythonStringMethods {
                 m = CALL.matcher(s);
                 continue;
             }
-            String replaced = "(" + s.substring(chainStart, dot) + "|py_" + m.group(1) + s.substring(m.end() - 1, close + 1)
-                    + ")";
+            String replaced = "(" + s.substring(chainStart, dot) + "|py_" + m.group(1)
+                    + s.substring(m.end() - 1, close + 1) + ")";
             s = s.substring(0, chainStart) + replaced + s.substring(close + 1);
             from = chainStart + replaced.length();
             m = CALL.matcher(s);

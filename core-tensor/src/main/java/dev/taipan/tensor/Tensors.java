@@ -28,6 +28,11 @@ public final class Tensors {
         }
     }
 
+    /** Rows per tile of {@link #matmulBlocked}: about {@value #TILE_BYTES} bytes of weights, 1 to 64 rows. */
+    public static int tileRows(Tensor w) {
+        return (int) Math.max(1, Math.min(MAX_TILE_ROWS, TILE_BYTES / Math.max(1, w.rowBytes())));
+    }
+
     /**
      * {@code out[t * rows + r] = w.dot(r, x, t * cols)} for every token t and row r. Rows are cut
      * into tiles of about {@value #TILE_BYTES} bytes; each tile is streamed from memory once and
@@ -37,7 +42,7 @@ public final class Tensors {
     public static void matmulBlocked(Tensor w, float[] out, float[] x, int nTokens, Parallel par) {
         int n = Math.toIntExact(w.rows());
         int c = w.cols();
-        int tile = (int) Math.max(1, Math.min(MAX_TILE_ROWS, TILE_BYTES / Math.max(1, w.rowBytes())));
+        int tile = tileRows(w);
         int nTiles = (n + tile - 1) / tile;
         par.forRange(nTiles, (start, end) -> {
             for (int k = start; k < end; k++) {

@@ -215,8 +215,8 @@ class Mamba3HybridTest {
             // the Mamba-3 layers' state has the size of the recurrence, whatever the token count
             int perLayer = HEADS * 4 + HEADS * P * N + R * HEADS * N + HEADS * P;
             assertEquals(4L * perLayer, ssm);
-            Network.State big = net.newState(new SessionLimits(64, 1100));
-            int[] many = tokens(1000);
+            Network.State big = net.newState(new SessionLimits(64, 400));
+            int[] many = tokens(300);
             net.forward(many, 0, 10, big);
             long[] after10 = {big.mixerState(0).cacheBytes(), big.mixerState(2).cacheBytes(), big.cacheBytes()};
             for (int t = 10; t < many.length; t += 64) {

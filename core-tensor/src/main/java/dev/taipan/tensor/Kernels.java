@@ -64,12 +64,14 @@ public interface Kernels {
      */
     void rope(float[] x, int off, int nHeads, int pos, Rope rope);
 
-    /** Index of the largest of n values (first one on ties). */
+    /** Index of the largest of n values (first one on ties; NaN counts as negative infinity). */
     int argmax(float[] x, int off, int n);
 
     /**
      * Indices of the k largest of n values, largest first (lower index first on ties), written to
-     * {@code outIdx[0..k)}.
+     * {@code outIdx[0..k)}. NaN counts as negative infinity.
+     *
+     * @throws IllegalArgumentException when k is negative or larger than n or {@code outIdx.length}
      */
     void topK(float[] x, int off, int n, int[] outIdx, int k);
 

@@ -99,13 +99,20 @@ public final class Parallel implements AutoCloseable {
         for (int c = 1; c < chunks; c++) {
             workers[c - 1].signal();
         }
+        Throwable t = null;
         try {
             rangeTask.run(0, chunkStart(n, chunks, 1));
-        } finally {
-            awaitWorkers();
-            this.task = null;
+        } catch (RuntimeException | Error e) {
+            t = e;
         }
-        Throwable t = failure.getAndSet(null);
+        awaitWorkers();
+        this.task = null;
+        Throwable workerFailure = failure.getAndSet(null);
+        if (t == null) {
+            t = workerFailure;
+        } else if (workerFailure != null && workerFailure != t) {
+            t.addSuppressed(workerFailure);
+        }
         if (t instanceof RuntimeException re) {
             throw re;
         } else if (t instanceof Error err) {

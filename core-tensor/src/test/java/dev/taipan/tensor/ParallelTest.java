@@ -62,6 +62,24 @@ class ParallelTest {
     }
 
     @Test
+    void callerAndWorkerFailuresLeaveNothingBehind() {
+        try (Parallel par = Parallel.create(2)) {
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> par.forRange(10, (s, e) -> {
+                throw new IllegalStateException(s == 0 ? "caller" : "worker");
+            }));
+            assertEquals("caller", thrown.getMessage());
+            assertEquals("worker", thrown.getSuppressed()[0].getMessage());
+            int[] out = new int[10];
+            par.forRange(10, (s, e) -> {
+                for (int i = s; i < e; i++) {
+                    out[i] = 1;
+                }
+            });
+            assertEquals(10, java.util.Arrays.stream(out).sum());
+        }
+    }
+
+    @Test
     void nestedCallsRunInline() {
         try (Parallel par = Parallel.create(2)) {
             AtomicIntegerArray hits = new AtomicIntegerArray(100);

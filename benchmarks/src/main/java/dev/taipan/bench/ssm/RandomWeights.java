@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * ({@code ne[0]} the contiguous dimension), as gguf_dump prints them.
  */
 final class RandomWeights {
-    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat LE_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int CHUNK = 1 << 20; // floats generated and quantized at a time
 
     private final GgufWriter writer;

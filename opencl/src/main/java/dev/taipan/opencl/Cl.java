@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -97,7 +98,7 @@ final class Cl {
 
     /** Looks every function up in a shared instance; the library stays loaded for the JVM's life. */
     private record Binder(Linker linker, SymbolLookup lib) {
-        MethodHandle bind(String name, java.lang.foreign.MemoryLayout result, java.lang.foreign.MemoryLayout... args) {
+        MethodHandle bind(String name, MemoryLayout result, MemoryLayout... args) {
             MemorySegment symbol = lib.find(name).orElseThrow(() -> new OpenClException(
                     LIBRARY + " has no symbol " + name + " (an OpenCL 1.2 loader is required)", 0));
             return linker.downcallHandle(symbol, FunctionDescriptor.of(result, args));
@@ -167,36 +168,44 @@ final class Cl {
         }
     }
 
-    /** A string-valued platform or device parameter. */
-    String infoString(MemorySegment object, int param, boolean device) {
-        String fn = device ? "clGetDeviceInfo" : "clGetPlatformInfo";
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment size = a.allocate(JAVA_LONG);
-            check(fn, info(object, param, device, 0, MemorySegment.NULL, size));
-            long n = size.get(JAVA_LONG, 0);
-            MemorySegment buf = a.allocate(Math.max(1, n));
-            check(fn, info(object, param, device, n, buf, MemorySegment.NULL));
-            return buf.getString(0, StandardCharsets.UTF_8).trim();
-        }
+    /** A string-valued platform parameter ({@code CL_PLATFORM_*}). */
+    String platformString(MemorySegment platform, int param) {
+        return infoString(getPlatformInfo, "clGetPlatformInfo", platform, param);
+    }
+
+    /** A string-valued device parameter ({@code CL_DEVICE_*}). */
+    String deviceString(MemorySegment device, int param) {
+        return infoString(getDeviceInfo, "clGetDeviceInfo", device, param);
     }
 
     /** A {@code cl_uint} (4-byte) or {@code cl_ulong}/{@code size_t} (8-byte) device parameter. */
     long deviceLong(MemorySegment device, int param, int bytes) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment buf = a.allocate(8);
-            check("clGetDeviceInfo", info(device, param, true, bytes, buf, MemorySegment.NULL));
+            check("clGetDeviceInfo", info(getDeviceInfo, "clGetDeviceInfo", device, param, bytes, buf,
+                    MemorySegment.NULL));
             return bytes == 4 ? Integer.toUnsignedLong(buf.get(JAVA_INT, 0)) : buf.get(JAVA_LONG, 0);
         }
     }
 
-    private int info(MemorySegment object, int param, boolean device, long size, MemorySegment value,
-            MemorySegment sizeRet) {
+    private String infoString(MethodHandle query, String fn, MemorySegment object, int param) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment size = a.allocate(JAVA_LONG);
+            check(fn, info(query, fn, object, param, 0, MemorySegment.NULL, size));
+            long n = size.get(JAVA_LONG, 0);
+            MemorySegment buf = a.allocate(Math.max(1, n));
+            check(fn, info(query, fn, object, param, n, buf, MemorySegment.NULL));
+            return buf.getString(0, StandardCharsets.UTF_8).trim();
+        }
+    }
+
+    /** {@code clGetPlatformInfo} and {@code clGetDeviceInfo} share this signature. */
+    private static int info(MethodHandle query, String fn, MemorySegment object, int param, long size,
+            MemorySegment value, MemorySegment sizeRet) {
         try {
-            return device
-                    ? (int) getDeviceInfo.invokeExact(object, param, size, value, sizeRet)
-                    : (int) getPlatformInfo.invokeExact(object, param, size, value, sizeRet);
+            return (int) query.invokeExact(object, param, size, value, sizeRet);
         } catch (Throwable t) {
-            throw rethrow(device ? "clGetDeviceInfo" : "clGetPlatformInfo", t);
+            throw rethrow(fn, t);
         }
     }
 

@@ -87,8 +87,8 @@ public final class OpenClDevices {
             Cl.check("clGetPlatformIDs", cl.getPlatformIds(nPlatforms, platforms, MemorySegment.NULL));
             for (int p = 0; p < nPlatforms; p++) {
                 MemorySegment platform = platforms.getAtIndex(ADDRESS, p);
-                String platformName = cl.infoString(platform, Cl.CL_PLATFORM_NAME, false) + " ("
-                        + cl.infoString(platform, Cl.CL_PLATFORM_VERSION, false) + ")";
+                String platformName = cl.platformString(platform, Cl.CL_PLATFORM_NAME) + " ("
+                        + cl.platformString(platform, Cl.CL_PLATFORM_VERSION) + ")";
                 status = cl.getDeviceIds(platform, Cl.CL_DEVICE_TYPE_ALL, 0, MemorySegment.NULL, count);
                 if (status == -1) {
                     continue;
@@ -102,8 +102,8 @@ public final class OpenClDevices {
                     MemorySegment dev = devices.getAtIndex(ADDRESS, d);
                     boolean gpu = (cl.deviceLong(dev, Cl.CL_DEVICE_TYPE, 8) & Cl.CL_DEVICE_TYPE_GPU) != 0;
                     DeviceInfo info = new DeviceInfo(out.size(), platformName,
-                            cl.infoString(dev, Cl.CL_DEVICE_NAME, true), gpu,
-                            cl.infoString(dev, Cl.CL_DEVICE_VERSION, true),
+                            cl.deviceString(dev, Cl.CL_DEVICE_NAME), gpu,
+                            cl.deviceString(dev, Cl.CL_DEVICE_VERSION),
                             (int) cl.deviceLong(dev, Cl.CL_DEVICE_MAX_COMPUTE_UNITS, 4),
                             cl.deviceLong(dev, Cl.CL_DEVICE_GLOBAL_MEM_SIZE, 8));
                     out.add(new Handle(info, dev));

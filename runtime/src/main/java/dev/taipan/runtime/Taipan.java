@@ -13,6 +13,7 @@ import dev.taipan.runtime.arch.Network;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.SessionLimits;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -49,8 +50,7 @@ public final class Taipan {
             Kernels kernels = options.kernels() == LoadOptions.KernelChoice.SCALAR ? Kernels.scalar() : Kernels.vector();
             Network network = ArchitectureRegistry.get(arch, source.path().toString())
                     .build(source, new BuildContext(kernels, parallel));
-            Tokenizer tokenizer = source.metadata().has("tokenizer.ggml.model")
-                    ? Tokenizers.fromMetadata(source.metadata()) : null;
+            Tokenizer tokenizer = tokenizerOf(source);
             int context = contextLength(source, arch, options);
             return new Model(new Model.Parts(source, network, tokenizer), parallel,
                     new SessionLimits(Math.min(options.maxBatch(), context), context));
@@ -74,6 +74,18 @@ public final class Taipan {
         }
         throw new ModelFormatException(source.path() + ": no '" + key
                 + "' metadata and no config.json model_type: cannot tell the architecture");
+    }
+
+    /** The GGUF tokenizer, or a safetensors directory's tokenizer.json; null when there is none. */
+    private static Tokenizer tokenizerOf(TensorSource source) {
+        if (source.metadata().has("tokenizer.ggml.model")) {
+            return Tokenizers.fromMetadata(source.metadata());
+        }
+        if (source instanceof SafetensorsSource && Files.isDirectory(source.path())) {
+            Path json = source.path().resolve("tokenizer.json");
+            return Files.isRegularFile(json) ? Tokenizers.fromTokenizerJson(json) : null;
+        }
+        return null;
     }
 
     private static int contextLength(TensorSource source, String arch, LoadOptions options) {

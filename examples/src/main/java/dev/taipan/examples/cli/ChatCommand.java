@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -40,6 +41,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: the available cores).")
     private int threads = Runtime.getRuntime().availableProcessors();
+
+    @Mixin
+    private OffloadOptions offload;
 
     @Option(names = "--ctx", defaultValue = "0", paramLabel = "N",
             description = "Context length in tokens (default: the model's, at most "
@@ -107,7 +111,7 @@ final class ChatCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         return new ChatSetup(model != null ? model : BundledModel.path(),
-                LoadOptions.defaults().withThreads(threads).withContextLength(context), sampling,
+                offload.apply(LoadOptions.defaults().withThreads(threads).withContextLength(context)), sampling,
                 new ChatSetup.Chat(maxTokens, system, plain));
     }
 }

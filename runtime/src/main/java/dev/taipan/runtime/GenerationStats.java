@@ -5,7 +5,7 @@ package dev.taipan.runtime;
  *
  * @param promptTokens    tokens prefilled
  * @param promptNanos     time spent prefilling them (includes the first token's logits)
- * @param generatedTokens tokens sampled
+ * @param generatedTokens tokens given to the caller (an end-of-generation token is not counted)
  * @param decodeNanos     time spent from the first sampled token to the last
  * @param stop            why generation stopped
  */

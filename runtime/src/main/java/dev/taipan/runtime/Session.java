@@ -215,12 +215,12 @@ public final class Session {
                 break;
             }
             int next = sampler.sample(logits, 0, new TokenHistory(history, state.position()));
-            generated++;
             if (tok != null && tok.isEog(next)) {
                 pendingToken = next;
                 stop = GenerationStats.StopReason.END_OF_TEXT;
                 break;
             }
+            generated++;
             onToken.accept(next);
             if (state.position() >= state.limits().contextLength()) {
                 stop = GenerationStats.StopReason.CONTEXT_FULL;

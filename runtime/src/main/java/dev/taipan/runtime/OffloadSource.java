@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -49,6 +50,11 @@ final class OffloadSource implements TensorSource {
      * for the caller to close.
      */
     static TensorSource wrap(TensorSource files, LoadOptions.Offload offload) {
+        return wrap(files, offload, OpenClDevices::probe);
+    }
+
+    /** As {@link #wrap(TensorSource, LoadOptions.Offload)} with the device probe given (tests). */
+    static TensorSource wrap(TensorSource files, LoadOptions.Offload offload, Supplier<OpenClDevices.Probe> devices) {
         int n = offload.gpuLayers();
         if (n == 0) {
             LOG.log(System.Logger.Level.DEBUG, "gpu layers 0: every layer runs on the CPU");
@@ -59,7 +65,7 @@ final class OffloadSource implements TensorSource {
                     + "running every layer on the CPU");
             return files;
         }
-        OpenClDevices.Probe probe = OpenClDevices.probe();
+        OpenClDevices.Probe probe = devices.get();
         if (!probe.available()) {
             LOG.log(System.Logger.Level.WARNING, "--gpu-layers " + n + " asked, but OpenCL is unavailable ("
                     + probe.reason() + "): every layer runs on the CPU");

@@ -100,7 +100,7 @@ final class Cl {
     private record Binder(Linker linker, SymbolLookup lib) {
         MethodHandle bind(String name, MemoryLayout result, MemoryLayout... args) {
             MemorySegment symbol = lib.find(name).orElseThrow(() -> new OpenClException(
-                    LIBRARY + " has no symbol " + name + " (an OpenCL 1.2 loader is required)", 0));
+                    "the OpenCL library has no symbol " + name + " (an OpenCL 1.2 loader is required)", 0));
             return linker.downcallHandle(symbol, FunctionDescriptor.of(result, args));
         }
     }
@@ -121,10 +121,7 @@ final class Cl {
         synchronized (Cl.class) {
             if (instance == null && unavailable == null) {
                 try {
-                    instance = new Cl(SymbolLookup.libraryLookup(LIBRARY, Arena.global()));
-                } catch (IllegalArgumentException e) {
-                    unavailable = "cannot load " + LIBRARY + " (install an OpenCL ICD loader and a driver, e.g."
-                            + " Debian ocl-icd-libopencl1 + pocl-opencl-icd): " + e.getMessage();
+                    instance = load(LIBRARY);
                 } catch (OpenClException e) {
                     unavailable = e.getMessage();
                 }
@@ -134,6 +131,22 @@ final class Cl {
             }
             return instance;
         }
+    }
+
+    /**
+     * Binds every function of {@code library}.
+     *
+     * @throws OpenClException saying why when it cannot be loaded or lacks a function
+     */
+    static Cl load(String library) {
+        SymbolLookup lib;
+        try {
+            lib = SymbolLookup.libraryLookup(library, Arena.global());
+        } catch (IllegalArgumentException e) {
+            throw new OpenClException("cannot load " + library + " (install an OpenCL ICD loader and a driver,"
+                    + " e.g. Debian ocl-icd-libopencl1 + pocl-opencl-icd): " + e.getMessage(), 0);
+        }
+        return new Cl(lib);
     }
 
     static void check(String function, int status) {

@@ -2,20 +2,17 @@ package dev.taipan.runtime.arch.mamba3;
 
 import dev.taipan.attention.Attention;
 import dev.taipan.attention.AttentionConfig;
-import dev.taipan.attention.AttentionWeights;
 import dev.taipan.loaders.HfConfig;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.ModelFormatException;
 import dev.taipan.loaders.TensorSource;
 import dev.taipan.loaders.safetensors.SafetensorsSource;
-import dev.taipan.moe.DenseFfn;
 import dev.taipan.moe.FfnActivation;
-import dev.taipan.moe.FfnWeights;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
-import dev.taipan.moe.MoeWeights;
 import dev.taipan.moe.SparseMoe;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.LayerKind;
@@ -29,10 +26,8 @@ import dev.taipan.ssm.mamba3.Mamba3Mixer;
 import dev.taipan.ssm.mamba3.Mamba3Weights;
 import dev.taipan.tensor.Block;
 import dev.taipan.tensor.Rope;
-import dev.taipan.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -99,43 +94,28 @@ public final class Mamba3Architecture implements Architecture {
             throw new ModelFormatException(source.path() + ": architecture '" + arch + "' is not " + NAME);
         }
         Mamba3Hparams hp = Mamba3Hparams.read(md, arch);
-        Weights w = new Weights(source);
+        BlockBinder b = new BlockBinder(new Weights(source), ctx, hp.dim(), hp.rmsEps());
         List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
         for (int l = 0; l < hp.nLayers(); l++) {
-            layers.add(layer(w, hp, l, ctx));
+            layers.add(layer(b, hp, l));
         }
-        Network.Head head = head(w, hp);
-        w.checkAllUsed();
-        return new Network(arch, head, layers, ctx);
+        return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE), layers);
     }
 
-    private static Network.Head head(Weights w, Mamba3Hparams hp) {
-        Tensor embd = w.source().get(TensorName.TOKEN_EMBD.weight());
-        long vocab = embd.rows();
-        embd = w.get(TensorName.TOKEN_EMBD.weight(), hp.dim(), vocab);
-        Norm outNorm = Norm.rms(w.vector(TensorName.OUTPUT_NORM.weight(), hp.dim()), hp.rmsEps());
-        Optional<Tensor> out = w.find(TensorName.OUTPUT.weight(), hp.dim(), vocab);
-        return new Network.Head(embd, outNorm, out.orElse(embd), Network.Scales.NONE);
-    }
-
-    private static DecoderLayer layer(Weights w, Mamba3Hparams hp, int l, BuildContext ctx) {
-        Norm mixerNorm = rms(w, hp, TensorName.ATTN_NORM.weight(l));
+    private static DecoderLayer layer(BlockBinder b, Mamba3Hparams hp, int l) {
+        Norm mixerNorm = b.rms(TensorName.ATTN_NORM, l);
         boolean attention = hp.attention().isAttention(l);
-        Block mixer = attention ? attention(w, hp, l, ctx) : mixer(w, hp, l, ctx);
+        Block mixer = attention ? attention(b, hp, l) : mixer(b.weights(), hp, l, b.context());
         LayerKind.Mixer mixerKind = attention ? LayerKind.Mixer.ATTENTION : LayerKind.Mixer.MAMBA3;
         int ff = hp.ffn().ffLength()[l];
         if (ff == 0) {
             return new DecoderLayer(new LayerKind(mixerKind, LayerKind.Ffn.NONE), mixerNorm, mixer, null, null, 1f);
         }
-        Norm ffnNorm = rms(w, hp, TensorName.FFN_NORM.weight(l));
-        boolean moe = w.source().find(TensorName.FFN_GATE_INP.weight(l)).isPresent();
-        Block ffn = moe ? moe(w, hp, l, ctx) : dense(w, hp, l, ff, ctx);
+        Norm ffnNorm = b.rms(TensorName.FFN_NORM, l);
+        boolean moe = b.source().find(TensorName.FFN_GATE_INP.weight(l)).isPresent();
+        Block ffn = moe ? moe(b, hp, l) : b.denseFfn(l, ff, FfnActivation.SWIGLU);
         return new DecoderLayer(new LayerKind(mixerKind, moe ? LayerKind.Ffn.MOE : LayerKind.Ffn.DENSE),
                 mixerNorm, mixer, ffnNorm, ffn, 1f);
-    }
-
-    private static Norm rms(Weights w, Mamba3Hparams hp, String name) {
-        return Norm.rms(w.vector(name, hp.dim()), hp.rmsEps());
     }
 
     /** The Mamba-3 mixer of layer l, shapes in ggml order (contiguous dimension first). */
@@ -167,48 +147,24 @@ public final class Mamba3Architecture implements Architecture {
         }
     }
 
-    private static Attention attention(Weights w, Mamba3Hparams hp, int l, BuildContext ctx) {
+    private static Attention attention(BlockBinder b, Mamba3Hparams hp, int l) {
         Mamba3Hparams.Attention a = hp.attention();
-        int dim = hp.dim();
-        AttentionConfig cfg = AttentionConfig.of(dim, a.nHeads(), a.headCountKv()[l], a.headDim());
+        AttentionConfig cfg = AttentionConfig.of(hp.dim(), a.nHeads(), a.headCountKv()[l], a.headDim());
         if (a.ropeDims() > 0) {
             cfg = cfg.withRope(Rope.of(Rope.Layout.NEOX, a.headDim(), a.ropeDims(), a.ropeBase(), 1f));
         }
-        AttentionWeights aw = AttentionWeights.of(
-                w.get(TensorName.ATTN_Q.weight(l), dim, cfg.qDim()),
-                w.get(TensorName.ATTN_K.weight(l), dim, cfg.kvDim()),
-                w.get(TensorName.ATTN_V.weight(l), dim, cfg.kvDim()),
-                w.get(TensorName.ATTN_OUT.weight(l), cfg.qDim(), dim)).withBiases(
-                w.optionalVector(TensorName.ATTN_Q.bias(l), cfg.qDim()),
-                w.optionalVector(TensorName.ATTN_K.bias(l), cfg.kvDim()),
-                w.optionalVector(TensorName.ATTN_V.bias(l), cfg.kvDim()),
-                w.optionalVector(TensorName.ATTN_OUT.bias(l), dim));
-        return new Attention(cfg, aw, ctx.kernels(), ctx.parallel());
+        return b.attention(l, cfg, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.OPTIONAL);
     }
 
-    private static DenseFfn dense(Weights w, Mamba3Hparams hp, int l, int ff, BuildContext ctx) {
-        int dim = hp.dim();
-        FfnWeights fw = new FfnWeights(
-                w.get(TensorName.FFN_GATE.weight(l), dim, ff),
-                w.get(TensorName.FFN_UP.weight(l), dim, ff),
-                w.get(TensorName.FFN_DOWN.weight(l), ff, dim));
-        return new DenseFfn(fw, FfnActivation.SWIGLU, ctx.kernels(), ctx.parallel());
-    }
-
-    private static SparseMoe moe(Weights w, Mamba3Hparams hp, int l, BuildContext ctx) {
+    private static SparseMoe moe(BlockBinder b, Mamba3Hparams hp, int l) {
         Mamba3Hparams.Ffn f = hp.ffn();
         if (f.nExpert() < 1 || f.expertFf() < 1) {
             throw new ModelFormatException(hp.origin() + ": layer " + l + " has a router but '"
                     + MetaKey.EXPERT_COUNT.key(hp.arch()) + "' / '" + MetaKey.EXPERT_FEED_FORWARD_LENGTH.key(hp.arch())
                     + "' are missing or 0");
         }
-        int dim = hp.dim();
-        MoeWeights mw = MoeWeights.of(
-                w.get(TensorName.FFN_GATE_INP.weight(l), dim, f.nExpert()),
-                w.get(TensorName.FFN_GATE_EXPS.weight(l), dim, f.expertFf(), f.nExpert()),
-                w.get(TensorName.FFN_UP_EXPS.weight(l), dim, f.expertFf(), f.nExpert()),
-                w.get(TensorName.FFN_DOWN_EXPS.weight(l), f.expertFf(), dim, f.nExpert()));
         MoeConfig mc = MoeConfig.of(f.nExpertUsed(), Gating.SOFTMAX, FfnActivation.SWIGLU);
-        return new SparseMoe(f.renormalize() ? mc.withRenormalize() : mc, mw, ctx.kernels(), ctx.parallel());
+        return b.moe(l, f.nExpert(), new BlockBinder.MoeLayout(f.expertFf(),
+                f.renormalize() ? mc.withRenormalize() : mc, BlockBinder.SharedExpert.NONE, 0));
     }
 }

@@ -4,7 +4,9 @@ import dev.taipan.attention.Attention;
 import dev.taipan.attention.AttentionConfig;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.TensorSource;
+import dev.taipan.moe.FfnActivation;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.LayerKind;
@@ -38,38 +40,37 @@ public final class FalconH1Architecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = SsmHparams.arch(md);
-        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmHparams.rmsEps(md, arch);
-        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), nLayers);
-        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), nLayers);
-        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), nLayers);
+        SsmHparams.Base hp = SsmHparams.Base.read(md);
+        String arch = hp.arch();
+        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers());
+        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers());
+        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers());
         float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
-        Mamba2Config ssm = SsmHparams.mamba2(md, arch, dim, eps);
-        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
+        Mamba2Config ssm = SsmHparams.mamba2(md, arch, hp.dim(), hp.eps());
+        BlockBinder b = hp.binder(source, ctx);
+        LayerBinder m = new LayerBinder(b);
         LayerKind kind = new LayerKind(LayerKind.Mixer.ATTENTION_AND_MAMBA2, LayerKind.Ffn.DENSE);
-        List<DecoderLayer> layers = new ArrayList<>(nLayers);
-        for (int l = 0; l < nLayers; l++) {
-            int headDim = SsmHparams.headDim(md, arch, dim, nHead[l]);
+        List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
+        for (int l = 0; l < hp.nLayers(); l++) {
+            int headDim = SsmHparams.headDim(md, arch, hp.dim(), nHead[l]);
             int nRot = md.getInt(MetaKey.ROPE_DIMENSION_COUNT.key(arch), headDim);
             Rope rope = Rope.of(Rope.Layout.NEOX, headDim, nRot, md.getFloat(MetaKey.ROPE_FREQ_BASE.key(arch), 10000f), 1f);
-            AttentionConfig ac = AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim).withRope(rope);
+            AttentionConfig ac = AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim).withRope(rope);
             if (attnScale != 0f) {
                 ac = ac.withScale(attnScale);
             }
-            Attention attention = b.attention(l, ac, LayerBinder.OutBias.NONE);
-            Mamba2Mixer mamba = b.mamba2(l, ssm, LayerBinder.Presence.OPTIONAL);
+            Attention attention = b.attention(l, ac, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.NONE);
+            Mamba2Mixer mamba = m.mamba2(l, ssm, LayerBinder.Presence.OPTIONAL);
             layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)),
-                    new ParallelMixers(attention, mamba, dim, ctx.kernels()), ffnNorm(b, l),
-                    b.swiglu(l, nFf[l]), 1f));
+                    new ParallelMixers(attention, mamba, hp.dim(), ctx.kernels()), ffnNorm(b, l),
+                    b.denseFfn(l, nFf[l], FfnActivation.SWIGLU), 1f));
         }
-        return b.finish(arch, layers, Network.Scales.NONE);
+        return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE), layers);
     }
 
     // llama.cpp asks for tn(LLM_TENSOR_FFN_NORM, i), i.e. "blk.N.ffn_norm" without a suffix; the
     // converter writes "blk.N.ffn_norm.weight": accept either
-    private static Norm ffnNorm(LayerBinder b, int l) {
+    private static Norm ffnNorm(BlockBinder b, int l) {
         String bare = TensorName.FFN_NORM.plain(l);
         return b.rms(b.source().find(bare).isPresent() ? bare : TensorName.FFN_NORM.weight(l));
     }

@@ -7,6 +7,7 @@ import dev.taipan.moe.FfnActivation;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.LayerKind;
@@ -42,13 +43,11 @@ public final class GraniteHybridArchitecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = SsmHparams.arch(md);
-        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmHparams.rmsEps(md, arch);
-        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), nLayers);
-        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), nLayers);
-        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), nLayers);
+        SsmHparams.Base hp = SsmHparams.Base.read(md);
+        String arch = hp.arch();
+        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers());
+        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers());
+        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers());
         int nExpert = md.getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
         int sharedFf = md.getInt(MetaKey.EXPERT_SHARED_FEED_FORWARD_LENGTH.key(arch), 0);
         float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
@@ -56,38 +55,40 @@ public final class GraniteHybridArchitecture implements Architecture {
         Network.Scales scales = new Network.Scales(SsmHparams.orOne(md.getFloat(MetaKey.EMBEDDING_SCALE.key(arch), 0f)),
                 SsmHparams.orOne(md.getFloat(MetaKey.LOGIT_SCALE.key(arch), 0f)));
         boolean useRope = md.getBool(MetaKey.ROPE_SCALING_FINETUNED.key(arch), true);
-        Mamba2Config ssm = SsmHparams.mamba2(md, arch, dim, eps);
+        Mamba2Config ssm = SsmHparams.mamba2(md, arch, hp.dim(), hp.eps());
         MoeConfig moe = nExpert > 0
                 ? MoeConfig.of(md.getInt(MetaKey.EXPERT_USED_COUNT.key(arch)), Gating.SOFTMAX, FfnActivation.SWIGLU)
                         .withRenormalize().withWeightScale(SsmHparams.expertWeightsScale(md, arch))
                 : null;
-        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
-        List<DecoderLayer> layers = new ArrayList<>(nLayers);
-        for (int l = 0; l < nLayers; l++) {
+        BlockBinder b = hp.binder(source, ctx);
+        LayerBinder m = new LayerBinder(b);
+        List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
+        for (int l = 0; l < hp.nLayers(); l++) {
             boolean recurrent = nHeadKv[l] == 0;
             Block mixer;
             if (recurrent) {
-                mixer = b.mamba2(l, ssm, LayerBinder.Presence.REQUIRED);
+                mixer = m.mamba2(l, ssm, LayerBinder.Presence.REQUIRED);
             } else {
-                int headDim = SsmHparams.headDim(md, arch, dim, nHead[l]);
-                AttentionConfig ac = AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim);
+                int headDim = SsmHparams.headDim(md, arch, hp.dim(), nHead[l]);
+                AttentionConfig ac = AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim);
                 if (attnScale != 0f) {
                     ac = ac.withScale(attnScale);
                 }
                 if (useRope) {
                     ac = ac.withRope(rope(md, arch, headDim));
                 }
-                mixer = b.attention(l, ac, LayerBinder.OutBias.OPTIONAL);
+                mixer = b.attention(l, ac, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.OPTIONAL);
             }
             Block ffn = moe != null
-                    ? b.swigluMoe(l, new LayerBinder.MoeLayout(nExpert, nFf[l], sharedFf, moe))
-                    : b.swiglu(l, nFf[l]);
+                    ? b.moe(l, nExpert, new BlockBinder.MoeLayout(nFf[l], moe, sharedFf > 0
+                            ? BlockBinder.SharedExpert.UNGATED : BlockBinder.SharedExpert.NONE, sharedFf))
+                    : b.denseFfn(l, nFf[l], FfnActivation.SWIGLU);
             LayerKind kind = new LayerKind(recurrent ? LayerKind.Mixer.MAMBA2 : LayerKind.Mixer.ATTENTION,
                     moe != null ? LayerKind.Ffn.MOE : LayerKind.Ffn.DENSE);
             layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)), mixer,
                     b.rms(TensorName.FFN_NORM.weight(l)), ffn, residualScale));
         }
-        return b.finish(arch, layers, scales);
+        return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, scales), layers);
     }
 
     /** RoPE NORMAL with {@code rope.freq_base} (default 10000) over {@code rope.dimension_count}. */

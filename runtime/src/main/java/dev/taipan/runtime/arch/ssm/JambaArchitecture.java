@@ -7,6 +7,7 @@ import dev.taipan.moe.FfnActivation;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.LayerKind;
@@ -36,37 +37,38 @@ public final class JambaArchitecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = SsmHparams.arch(md);
-        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmHparams.rmsEps(md, arch);
-        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), nLayers);
-        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), nLayers);
-        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), nLayers);
+        SsmHparams.Base hp = SsmHparams.Base.read(md);
+        String arch = hp.arch();
+        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers());
+        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers());
+        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers());
         int nExpert = md.getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
-        Mamba1Config ssm = SsmHparams.mamba1(md, arch, dim, eps);
-        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
-        List<DecoderLayer> layers = new ArrayList<>(nLayers);
-        for (int l = 0; l < nLayers; l++) {
+        Mamba1Config ssm = SsmHparams.mamba1(md, arch, hp.dim(), hp.eps());
+        BlockBinder b = hp.binder(source, ctx);
+        LayerBinder m = new LayerBinder(b);
+        List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
+        for (int l = 0; l < hp.nLayers(); l++) {
             boolean recurrent = nHeadKv[l] == 0;
             Block mixer;
             if (recurrent) {
-                mixer = b.mamba1(l, ssm, LayerBinder.DtBcRms.NONE);
+                mixer = m.mamba1(l, ssm, LayerBinder.DtBcRms.NONE);
             } else {
-                int headDim = SsmHparams.headDim(md, arch, dim, nHead[l]);
-                mixer = b.attention(l, AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim), LayerBinder.OutBias.NONE);
+                int headDim = SsmHparams.headDim(md, arch, hp.dim(), nHead[l]);
+                AttentionConfig ac = AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim);
+                mixer = b.attention(l, ac, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.NONE);
             }
             boolean moe = nExpert > 0 && source.find(TensorName.FFN_GATE_INP.weight(l)).isPresent();
             Block ffn = moe
-                    ? b.swigluMoe(l, new LayerBinder.MoeLayout(nExpert, nFf[l], 0, MoeConfig.of(
+                    ? b.moe(l, nExpert, new BlockBinder.MoeLayout(nFf[l], MoeConfig.of(
                             md.getInt(MetaKey.EXPERT_USED_COUNT.key(arch)), Gating.SOFTMAX, FfnActivation.SWIGLU)
-                            .withWeightScale(SsmHparams.expertWeightsScale(md, arch))))
-                    : b.swiglu(l, nFf[l]);
+                            .withWeightScale(SsmHparams.expertWeightsScale(md, arch)),
+                            BlockBinder.SharedExpert.NONE, 0))
+                    : b.denseFfn(l, nFf[l], FfnActivation.SWIGLU);
             LayerKind kind = new LayerKind(recurrent ? LayerKind.Mixer.MAMBA1 : LayerKind.Mixer.ATTENTION,
                     moe ? LayerKind.Ffn.MOE : LayerKind.Ffn.DENSE);
             layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)), mixer,
                     b.rms(TensorName.FFN_NORM.weight(l)), ffn, 1f));
         }
-        return b.finish(arch, layers, Network.Scales.NONE);
+        return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE), layers);
     }
 }

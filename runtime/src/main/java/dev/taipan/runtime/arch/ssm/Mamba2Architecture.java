@@ -3,10 +3,10 @@ package dev.taipan.runtime.arch.ssm;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.TensorSource;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.LayerKind;
-import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.TensorName;
 import dev.taipan.ssm.mamba2.Mamba2Config;
@@ -30,18 +30,17 @@ public final class Mamba2Architecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = SsmHparams.arch(md);
-        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmHparams.rmsEps(md, arch);
-        Mamba2Config c = SsmHparams.mamba2(md, arch, dim, eps);
-        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
+        SsmHparams.Base hp = SsmHparams.Base.read(md);
+        String arch = hp.arch();
+        Mamba2Config c = SsmHparams.mamba2(md, arch, hp.dim(), hp.eps());
+        BlockBinder b = hp.binder(source, ctx);
+        LayerBinder m = new LayerBinder(b);
         LayerKind kind = new LayerKind(LayerKind.Mixer.MAMBA2, LayerKind.Ffn.NONE);
-        List<DecoderLayer> layers = new ArrayList<>(nLayers);
-        for (int l = 0; l < nLayers; l++) {
+        List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
+        for (int l = 0; l < hp.nLayers(); l++) {
             layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)),
-                    b.mamba2(l, c, LayerBinder.Presence.REQUIRED), null, null, 1f));
+                    m.mamba2(l, c, LayerBinder.Presence.REQUIRED), null, null, 1f));
         }
-        return b.finish(arch, layers, Network.Scales.NONE);
+        return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE), layers);
     }
 }

@@ -3,6 +3,7 @@ package dev.taipan.runtime.arch.ssm;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.TensorSource;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.LayerKind;
@@ -30,20 +31,19 @@ public final class MambaArchitecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = SsmHparams.arch(md);
-        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmHparams.rmsEps(md, arch);
-        Mamba1Config c = SsmHparams.mamba1(md, arch, dim, eps);
+        SsmHparams.Base hp = SsmHparams.Base.read(md);
+        String arch = hp.arch();
+        Mamba1Config c = SsmHparams.mamba1(md, arch, hp.dim(), hp.eps());
         LayerBinder.DtBcRms dtBcRms = md.getBool(MetaKey.SSM_DT_B_C_RMS.key(arch), false)
                 ? LayerBinder.DtBcRms.WEIGHTLESS : LayerBinder.DtBcRms.NONE;
-        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
+        BlockBinder b = hp.binder(source, ctx);
+        LayerBinder m = new LayerBinder(b);
         LayerKind kind = new LayerKind(LayerKind.Mixer.MAMBA1, LayerKind.Ffn.NONE);
-        List<DecoderLayer> layers = new ArrayList<>(nLayers);
-        for (int l = 0; l < nLayers; l++) {
-            layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)), b.mamba1(l, c, dtBcRms),
+        List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
+        for (int l = 0; l < hp.nLayers(); l++) {
+            layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)), m.mamba1(l, c, dtBcRms),
                     null, null, 1f));
         }
-        return b.finish(arch, layers, Network.Scales.NONE);
+        return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE), layers);
     }
 }

@@ -7,6 +7,7 @@ import dev.taipan.moe.FfnActivation;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.LayerKind;
@@ -43,52 +44,51 @@ public final class NemotronHArchitecture implements Architecture {
     @Override
     public Network build(TensorSource source, BuildContext ctx) {
         Metadata md = source.metadata();
-        String arch = SsmHparams.arch(md);
-        int dim = SsmHparams.intKey(md, MetaKey.EMBEDDING_LENGTH, arch);
-        int nLayers = SsmHparams.intKey(md, MetaKey.BLOCK_COUNT, arch);
-        float eps = SsmHparams.rmsEps(md, arch);
-        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), nLayers);
-        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), nLayers);
-        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), nLayers);
+        SsmHparams.Base hp = SsmHparams.Base.read(md);
+        String arch = hp.arch();
+        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers());
+        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers());
+        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers());
         int nExpert = md.getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
         float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
-        Mamba2Config ssm = SsmHparams.mamba2(md, arch, dim, eps);
-        LayerBinder b = new LayerBinder(source, ctx, dim, eps);
-        List<DecoderLayer> layers = new ArrayList<>(nLayers);
-        for (int l = 0; l < nLayers; l++) {
+        Mamba2Config ssm = SsmHparams.mamba2(md, arch, hp.dim(), hp.eps());
+        BlockBinder b = hp.binder(source, ctx);
+        LayerBinder m = new LayerBinder(b);
+        List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
+        for (int l = 0; l < hp.nLayers(); l++) {
             Norm norm = b.rms(TensorName.ATTN_NORM.weight(l));
             if (nHeadKv[l] == 0 && nFf[l] == 0) {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.MAMBA2, LayerKind.Ffn.NONE), norm,
-                        b.mamba2(l, ssm, LayerBinder.Presence.REQUIRED), null, null, 1f));
+                        m.mamba2(l, ssm, LayerBinder.Presence.REQUIRED), null, null, 1f));
             } else if (nFf[l] == 0) {
-                int headDim = SsmHparams.headDim(md, arch, dim, nHead[l]);
-                AttentionConfig ac = AttentionConfig.of(dim, nHead[l], nHeadKv[l], headDim);
+                int headDim = SsmHparams.headDim(md, arch, hp.dim(), nHead[l]);
+                AttentionConfig ac = AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim);
                 if (attnScale != 0f) {
                     ac = ac.withScale(attnScale);
                 }
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.ATTENTION, LayerKind.Ffn.NONE), norm,
-                        b.attention(l, ac, LayerBinder.OutBias.OPTIONAL), null, null, 1f));
+                        b.attention(l, ac, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.OPTIONAL), null, null, 1f));
             } else if (nExpert > 0) {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.NONE, LayerKind.Ffn.MOE), null, null,
-                        norm, b.relu2Moe(l, moeLayout(md, arch, nExpert, nFf[l])), 1f));
+                        norm, b.relu2Moe(l, nExpert, moeLayout(md, arch, nFf[l])), 1f));
             } else {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.NONE, LayerKind.Ffn.DENSE), null, null,
-                        norm, b.relu2(l, nFf[l]), 1f));
+                        norm, b.denseFfn(l, nFf[l], FfnActivation.RELU2), 1f));
             }
         }
-        return b.finish(arch, layers, Network.Scales.NONE);
+        return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE), layers);
     }
 
     // build_ffn_layer's MoE branch; expert width defaults to n_ff / n_expert_used as in load_arch_tensors
-    private static LayerBinder.MoeLayout moeLayout(Metadata md, String arch, int nExpert, int nFf) {
+    private static BlockBinder.MoeLayout moeLayout(Metadata md, String arch, int nFf) {
         int nUsed = md.getInt(MetaKey.EXPERT_USED_COUNT.key(arch));
         MoeConfig config = MoeConfig.of(nUsed, Gating.SIGMOID, FfnActivation.RELU2)
                 .withWeightScale(SsmHparams.expertWeightsScale(md, arch));
         if (md.getBool(MetaKey.EXPERT_WEIGHTS_NORM.key(arch), false)) {
             config = config.withRenormalize();
         }
-        return new LayerBinder.MoeLayout(nExpert,
-                md.getInt(MetaKey.EXPERT_FEED_FORWARD_LENGTH.key(arch), nFf / Math.max(1, nUsed)),
-                md.getInt(MetaKey.EXPERT_SHARED_FEED_FORWARD_LENGTH.key(arch)), config);
+        int expertFf = md.getInt(MetaKey.EXPERT_FEED_FORWARD_LENGTH.key(arch), nFf / Math.max(1, nUsed));
+        return new BlockBinder.MoeLayout(expertFf, config, BlockBinder.SharedExpert.UNGATED,
+                md.getInt(MetaKey.EXPERT_SHARED_FEED_FORWARD_LENGTH.key(arch)));
     }
 }

@@ -2,7 +2,11 @@ package dev.taipan.runtime.arch.ssm;
 
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.ModelFormatException;
+import dev.taipan.loaders.TensorSource;
+import dev.taipan.runtime.arch.BlockBinder;
+import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.MetaKey;
+import dev.taipan.runtime.arch.Weights;
 import dev.taipan.ssm.mamba1.Mamba1Config;
 import dev.taipan.ssm.mamba2.Mamba2Config;
 
@@ -13,6 +17,24 @@ import dev.taipan.ssm.mamba2.Mamba2Config;
 final class SsmHparams {
 
     private SsmHparams() {
+    }
+
+    /**
+     * The keys every SSM family reads first, in this order: {@code general.architecture},
+     * {@code embedding_length}, {@code block_count} and {@code attention.layer_norm_rms_epsilon}.
+     */
+    record Base(String arch, int dim, int nLayers, float eps) {
+
+        static Base read(Metadata md) {
+            String arch = SsmHparams.arch(md);
+            return new Base(arch, intKey(md, MetaKey.EMBEDDING_LENGTH, arch), intKey(md, MetaKey.BLOCK_COUNT, arch),
+                    rmsEps(md, arch));
+        }
+
+        /** The shared binder over {@code source}'s tensors at this width and epsilon. */
+        BlockBinder binder(TensorSource source, BuildContext ctx) {
+            return new BlockBinder(new Weights(source), ctx, dim, eps);
+        }
     }
 
     /** {@code general.architecture}. */

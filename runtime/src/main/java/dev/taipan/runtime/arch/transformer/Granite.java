@@ -7,6 +7,7 @@ import dev.taipan.moe.FfnActivation;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.MetaKey;
@@ -79,18 +80,18 @@ public final class Granite implements Architecture {
         Config c = Config.read(source.metadata(), arch);
         TransformerHparams hp = c.hp();
         TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
-        Network.Head head = b.head(TransformerBinder.Output.TIED_WHEN_ABSENT,
+        Network.Head head = b.blocks().head(BlockBinder.Output.TIED_WHEN_ABSENT,
                 new Network.Scales(c.embeddingScale(), c.logitDivisor()));
         Rope rope = c.rope() ? hp.rope(Rope.Layout.NORMAL) : null;
-        TransformerBinder.SharedExpert shared = c.sharedFf() > 0
-                ? TransformerBinder.SharedExpert.UNGATED : TransformerBinder.SharedExpert.NONE;
+        BlockBinder.SharedExpert shared = c.sharedFf() > 0
+                ? BlockBinder.SharedExpert.UNGATED : BlockBinder.SharedExpert.NONE;
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < hp.nLayers(); l++) {
             AttentionConfig attn = hp.attention(l).withRope(rope).withScale(c.attentionScale());
             Block ffn = hp.nExperts() == 0
                     ? b.denseFfn(l, hp.nFf()[l])
-                    : b.moe(l, new TransformerBinder.MoeLayout(hp.nFf()[l], routing(hp), shared, c.sharedFf()));
-            layers.add(b.layer(l, b.attention(l, attn, TransformerBinder.QkNorm.NONE, TransformerBinder.OutBias.OPTIONAL),
+                    : b.moe(l, new BlockBinder.MoeLayout(hp.nFf()[l], routing(hp), shared, c.sharedFf()));
+            layers.add(b.layer(l, b.blocks().attention(l, attn, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.OPTIONAL),
                     ffn, c.residualScale()));
         }
         return b.finish(head, layers);

@@ -7,6 +7,7 @@ import dev.taipan.moe.FfnActivation;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.MetaKey;
@@ -56,16 +57,16 @@ public final class Llama implements Architecture {
         Config c = Config.read(source.metadata());
         TransformerHparams hp = c.hp();
         TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
-        Network.Head head = b.head(TransformerBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
+        Network.Head head = b.blocks().head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
         Rope rope = hp.rope(Rope.Layout.NORMAL);
-        TransformerBinder.MoeLayout moe = c.moe() ? new TransformerBinder.MoeLayout(c.expertFf(),
+        BlockBinder.MoeLayout moe = c.moe() ? new BlockBinder.MoeLayout(c.expertFf(),
                 MoeConfig.of(hp.nExpertsUsed(), Gating.SOFTMAX, FfnActivation.SWIGLU)
                         .withRenormalize().withWeightScale(hp.expertWeightsScale()),
-                TransformerBinder.SharedExpert.NONE, 0) : null;
+                BlockBinder.SharedExpert.NONE, 0) : null;
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < hp.nLayers(); l++) {
-            Attention attn = b.attention(l, hp.attention(l).withRope(rope),
-                    TransformerBinder.QkNorm.NONE, TransformerBinder.OutBias.OPTIONAL);
+            Attention attn = b.blocks().attention(l, hp.attention(l).withRope(rope),
+                    BlockBinder.QkNorm.NONE, BlockBinder.OutBias.OPTIONAL);
             Block ffn = c.moe() ? b.moe(l, moe) : b.denseFfn(l, hp.nFf()[l]);
             layers.add(b.layer(l, attn, ffn, 1f));
         }

@@ -6,6 +6,7 @@ import dev.taipan.moe.FfnActivation;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.MetaKey;
@@ -51,17 +52,17 @@ public final class Qwen2Moe implements Architecture {
         Config c = Config.read(source.metadata());
         TransformerHparams hp = c.hp();
         TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
-        Network.Head head = b.head(TransformerBinder.Output.REQUIRED, Network.Scales.NONE);
+        Network.Head head = b.blocks().head(BlockBinder.Output.REQUIRED, Network.Scales.NONE);
         Rope rope = hp.rope(Rope.Layout.NEOX);
         MoeConfig routing = MoeConfig.of(hp.nExpertsUsed(), Gating.SOFTMAX, FfnActivation.SWIGLU)
                 .withWeightScale(hp.expertWeightsScale());
-        TransformerBinder.MoeLayout moe = new TransformerBinder.MoeLayout(c.expertFf(), routing,
-                TransformerBinder.SharedExpert.SIGMOID_GATED, c.sharedFf());
+        BlockBinder.MoeLayout moe = new BlockBinder.MoeLayout(c.expertFf(), routing,
+                BlockBinder.SharedExpert.SIGMOID_GATED, c.sharedFf());
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < hp.nLayers(); l++) {
             layers.add(b.layer(l,
-                    b.attention(l, hp.attention(l).withRope(rope), TransformerBinder.QkNorm.NONE,
-                            TransformerBinder.OutBias.NONE),
+                    b.blocks().attention(l, hp.attention(l).withRope(rope), BlockBinder.QkNorm.NONE,
+                            BlockBinder.OutBias.NONE),
                     b.moe(l, moe), 1f));
         }
         return b.finish(head, layers);

@@ -3,6 +3,7 @@ package dev.taipan.runtime.arch.transformer;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.TensorSource;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.Network;
@@ -35,13 +36,13 @@ public final class Qwen3 implements Architecture {
     public Network build(TensorSource source, BuildContext ctx) {
         TransformerHparams hp = Config.read(source.metadata()).hp();
         TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
-        Network.Head head = b.head(TransformerBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
+        Network.Head head = b.blocks().head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
         Rope rope = hp.rope(Rope.Layout.NEOX);
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < hp.nLayers(); l++) {
             layers.add(b.layer(l,
-                    b.attention(l, hp.attention(l).withRope(rope), TransformerBinder.QkNorm.PER_HEAD,
-                            TransformerBinder.OutBias.NONE),
+                    b.blocks().attention(l, hp.attention(l).withRope(rope), BlockBinder.QkNorm.PER_HEAD,
+                            BlockBinder.OutBias.NONE),
                     b.denseFfn(l, hp.nFf()[l]), 1f));
         }
         return b.finish(head, layers);

@@ -7,6 +7,7 @@ import dev.taipan.moe.FfnActivation;
 import dev.taipan.moe.Gating;
 import dev.taipan.moe.MoeConfig;
 import dev.taipan.runtime.arch.Architecture;
+import dev.taipan.runtime.arch.BlockBinder;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.DecoderLayer;
 import dev.taipan.runtime.arch.MetaKey;
@@ -48,17 +49,17 @@ public final class Qwen3Moe implements Architecture {
         Config c = Config.read(source.metadata());
         TransformerHparams hp = c.hp();
         TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
-        Network.Head head = b.head(TransformerBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
+        Network.Head head = b.blocks().head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
         Rope rope = hp.rope(Rope.Layout.NEOX);
         MoeConfig routing = MoeConfig.of(hp.nExpertsUsed(), Gating.SOFTMAX, FfnActivation.SWIGLU)
                 .withRenormalize().withWeightScale(hp.expertWeightsScale());
-        TransformerBinder.MoeLayout moe = new TransformerBinder.MoeLayout(c.expertFf(), routing,
-                TransformerBinder.SharedExpert.NONE, 0);
+        BlockBinder.MoeLayout moe = new BlockBinder.MoeLayout(c.expertFf(), routing,
+                BlockBinder.SharedExpert.NONE, 0);
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < hp.nLayers(); l++) {
             layers.add(b.layer(l,
-                    b.attention(l, hp.attention(l).withRope(rope), TransformerBinder.QkNorm.PER_HEAD,
-                            TransformerBinder.OutBias.NONE),
+                    b.blocks().attention(l, hp.attention(l).withRope(rope), BlockBinder.QkNorm.PER_HEAD,
+                            BlockBinder.OutBias.NONE),
                     b.moe(l, moe), 1f));
         }
         return b.finish(head, layers);

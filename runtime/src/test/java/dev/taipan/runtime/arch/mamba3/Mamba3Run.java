@@ -8,6 +8,7 @@ import dev.taipan.runtime.arch.Weights;
 import dev.taipan.tensor.Tensor;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.Network;
+import dev.taipan.runtime.testing.PositionLogits;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.SessionLimits;
@@ -40,18 +41,7 @@ final class Mamba3Run {
 
     /** Logits of every position, feeding the tokens in calls of at most {@code batch} tokens. */
     static float[][] logits(Network net, Network.State st, int[] tokens, int batch) {
-        int v = net.vocabSize();
-        float[][] out = new float[tokens.length][v];
-        float[] buf = new float[batch * v];
-        for (int t = 0; t < tokens.length; t += batch) {
-            int n = Math.min(batch, tokens.length - t);
-            net.forward(tokens, t, n, st);
-            net.logits(st, 0, n, buf, 0);
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(buf, i * v, out[t + i], 0, v);
-            }
-        }
-        return out;
+        return PositionLogits.of(net, st, tokens, batch);
     }
 
     static float[][] logits(Network net, int[] tokens, int batch) {

@@ -4,6 +4,7 @@ import dev.taipan.loaders.gguf.GgufFile;
 import dev.taipan.runtime.arch.Architecture;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.Network;
+import dev.taipan.runtime.testing.PositionLogits;
 import dev.taipan.runtime.testing.ReferenceLogits;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
@@ -48,18 +49,6 @@ final class FixtureRun {
 
     /** Logits of every position of {@code tokens}, fed {@code batch} tokens per forward call. */
     static float[][] logits(Network net, int[] tokens, int batch) {
-        Network.State st = net.newState(new SessionLimits(batch, tokens.length));
-        int vocab = net.vocabSize();
-        float[][] out = new float[tokens.length][vocab];
-        float[] buf = new float[batch * vocab];
-        for (int t = 0; t < tokens.length; t += batch) {
-            int n = Math.min(batch, tokens.length - t);
-            net.forward(tokens, t, n, st);
-            net.logits(st, 0, n, buf, 0);
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(buf, i * vocab, out[t + i], 0, vocab);
-            }
-        }
-        return out;
+        return PositionLogits.of(net, net.newState(new SessionLimits(batch, tokens.length)), tokens, batch);
     }
 }

@@ -6,6 +6,7 @@ import dev.taipan.runtime.arch.ArchitectureRegistry;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
+import dev.taipan.runtime.testing.PositionLogits;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.SessionLimits;
@@ -51,23 +52,8 @@ final class FixtureRun implements AutoCloseable {
     /** Logits (positions, vocab) after each of {@code tokens}, from an empty state. */
     float[][] logits(int[] tokens, Feed feed) {
         int n = tokens.length;
-        int vocab = net.vocabSize();
-        float[][] out = new float[n][vocab];
-        Network.State st = net.newState(new SessionLimits(feed == Feed.BATCH ? n : 1, Math.max(n, 8)));
-        if (feed == Feed.BATCH) {
-            net.forward(tokens, 0, n, st);
-            float[] flat = new float[n * vocab];
-            net.logits(st, 0, n, flat, 0);
-            for (int p = 0; p < n; p++) {
-                System.arraycopy(flat, p * vocab, out[p], 0, vocab);
-            }
-        } else {
-            for (int p = 0; p < n; p++) {
-                net.forward(tokens, p, 1, st);
-                net.logits(st, 0, 1, out[p], 0);
-            }
-        }
-        return out;
+        int batch = feed == Feed.BATCH ? n : 1;
+        return PositionLogits.of(net, net.newState(new SessionLimits(batch, Math.max(n, 8))), tokens, batch);
     }
 
     @Override

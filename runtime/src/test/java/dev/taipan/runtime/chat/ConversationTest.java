@@ -67,6 +67,17 @@ class ConversationTest {
         throw new AssertionError("no generated_text in " + fixtureFile);
     }
 
+    /** Generated tokens fed to the model: all but a last one kept pending when the limit was reached. */
+    private static int fed(Turn t) {
+        return t.stats().generatedTokens() - (t.stats().stop() == StopReason.MAX_TOKENS ? 1 : 0);
+    }
+
+    /** Tokens a turn added to the session: its prompt, its reply and the end-of-text token that stopped it. */
+    private static int added(Turn t) {
+        return t.stats().promptTokens() + t.stats().generatedTokens()
+                + (t.stats().stop() == StopReason.END_OF_TEXT ? 1 : 0);
+    }
+
     @Test
     void continuationIsTheTextAfterTheCache() {
         assertEquals("<|im_start|>user\nB", Conversation.continuation("x<|im_end|>\n", "x<|im_end|>\n<|im_start|>user\nB"));
@@ -97,7 +108,7 @@ class ConversationTest {
             Turn next = c.send("The end", 3, s -> { }, Conversation.PrefillProgress.NONE);
             int[] ids = model.tokenizer().orElseThrow().encode("The end", EncodeOptions.NO_BOS);
             assertEquals(ids.length, next.stats().promptTokens());
-            assertEquals(before + ids.length + 3, c.session().position());
+            assertEquals(before + added(next), c.session().position());
         }
     }
 
@@ -116,8 +127,8 @@ class ConversationTest {
             assertEquals(ids1.length, first.stats().promptTokens());
             assertEquals(progress.getLast(), ids1.length);
             assertEquals(Continuation.APPENDED, first.continuation());
-            assertTrue(session.routingStats().layers().stream().allMatch(l -> l.tokens() == ids1.length
-                    + first.stats().generatedTokens() - 1), "routing counts cover this turn's tokens");
+            assertTrue(session.routingStats().layers().stream().allMatch(l -> l.tokens() == ids1.length + fed(first)),
+                    "routing counts cover this turn's tokens");
 
             // the same prompt in a fresh session gives the same reply
             Session fresh = model.newSession(Sampling.greedy());
@@ -134,7 +145,7 @@ class ConversationTest {
             int[] suffix = tok.encode(rendered.substring(cached.length()), EncodeOptions.NO_BOS);
             assertEquals(suffix.length, second.stats().promptTokens());
             assertEquals(Continuation.APPENDED, second.continuation());
-            assertEquals(before + suffix.length + second.stats().generatedTokens(), session.position());
+            assertEquals(before + added(second), session.position());
             assertEquals(List.of("user", "assistant", "user", "assistant"),
                     c.messages().stream().map(ChatMessage::role).toList());
         }
@@ -154,7 +165,7 @@ class ConversationTest {
             String full = "[U]one[A]" + first.reply().length() + "[U]two[A]";
             assertEquals(Continuation.RESTARTED, second.continuation());
             assertEquals(tok.encode(full, EncodeOptions.DEFAULT).length, second.stats().promptTokens());
-            assertEquals(second.stats().promptTokens() + second.stats().generatedTokens(), c.session().position());
+            assertEquals(added(second), c.session().position());
         }
     }
 
@@ -169,7 +180,7 @@ class ConversationTest {
             assertEquals(Continuation.CONTEXT_FULL, t.continuation());
             int[] ids = model.tokenizer().orElseThrow().encode("The dog ran");
             assertEquals(ids.length, t.stats().promptTokens());
-            assertEquals(ids.length + 4, c.session().position());
+            assertEquals(added(t), c.session().position());
             assertThrows(IllegalStateException.class, () -> c.send("word ".repeat(40), 4, s -> { },
                     Conversation.PrefillProgress.NONE));
             assertEquals(0, c.session().position());

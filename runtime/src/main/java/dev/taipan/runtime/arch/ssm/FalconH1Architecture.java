@@ -42,9 +42,7 @@ public final class FalconH1Architecture implements Architecture {
         Metadata md = source.metadata();
         SsmHparams.Base hp = SsmHparams.Base.read(md);
         String arch = hp.arch();
-        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers());
-        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers());
-        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers());
+        SsmHparams.LayerSizes sizes = SsmHparams.LayerSizes.read(md, hp);
         float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
         Mamba2Config ssm = SsmHparams.mamba2(md, arch, hp.dim(), hp.eps());
         BlockBinder b = hp.binder(source, ctx);
@@ -52,10 +50,10 @@ public final class FalconH1Architecture implements Architecture {
         LayerKind kind = new LayerKind(LayerKind.Mixer.ATTENTION_AND_MAMBA2, LayerKind.Ffn.DENSE);
         List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
         for (int l = 0; l < hp.nLayers(); l++) {
-            int headDim = SsmHparams.headDim(md, arch, hp.dim(), nHead[l]);
-            int nRot = md.getInt(MetaKey.ROPE_DIMENSION_COUNT.key(arch), headDim);
-            Rope rope = Rope.of(Rope.Layout.NEOX, headDim, nRot, md.getFloat(MetaKey.ROPE_FREQ_BASE.key(arch), 10000f), 1f);
-            AttentionConfig ac = AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim).withRope(rope);
+            AttentionConfig ac = sizes.attention(md, hp, l);
+            int nRot = md.getInt(MetaKey.ROPE_DIMENSION_COUNT.key(arch), ac.headDim());
+            ac = ac.withRope(Rope.of(Rope.Layout.NEOX, ac.headDim(), nRot,
+                    md.getFloat(MetaKey.ROPE_FREQ_BASE.key(arch), 10000f), 1f));
             if (attnScale != 0f) {
                 ac = ac.withScale(attnScale);
             }
@@ -63,7 +61,7 @@ public final class FalconH1Architecture implements Architecture {
             Mamba2Mixer mamba = m.mamba2(l, ssm, LayerBinder.Presence.OPTIONAL);
             layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)),
                     new ParallelMixers(attention, mamba, hp.dim(), ctx.kernels()), ffnNorm(b, l),
-                    b.denseFfn(l, nFf[l], FfnActivation.SWIGLU), 1f));
+                    b.denseFfn(l, sizes.nFf()[l], FfnActivation.SWIGLU), 1f));
         }
         return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE), layers);
     }

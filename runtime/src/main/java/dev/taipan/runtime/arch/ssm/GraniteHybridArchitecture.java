@@ -45,9 +45,7 @@ public final class GraniteHybridArchitecture implements Architecture {
         Metadata md = source.metadata();
         SsmHparams.Base hp = SsmHparams.Base.read(md);
         String arch = hp.arch();
-        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers());
-        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers());
-        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers());
+        SsmHparams.LayerSizes sizes = SsmHparams.LayerSizes.read(md, hp);
         int nExpert = md.getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
         int sharedFf = md.getInt(MetaKey.EXPERT_SHARED_FEED_FORWARD_LENGTH.key(arch), 0);
         float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
@@ -64,25 +62,24 @@ public final class GraniteHybridArchitecture implements Architecture {
         LayerBinder m = new LayerBinder(b);
         List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
         for (int l = 0; l < hp.nLayers(); l++) {
-            boolean recurrent = nHeadKv[l] == 0;
+            boolean recurrent = sizes.nHeadKv()[l] == 0;
             Block mixer;
             if (recurrent) {
                 mixer = m.mamba2(l, ssm, LayerBinder.Presence.REQUIRED);
             } else {
-                int headDim = SsmHparams.headDim(md, arch, hp.dim(), nHead[l]);
-                AttentionConfig ac = AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim);
+                AttentionConfig ac = sizes.attention(md, hp, l);
                 if (attnScale != 0f) {
                     ac = ac.withScale(attnScale);
                 }
                 if (useRope) {
-                    ac = ac.withRope(rope(md, arch, headDim));
+                    ac = ac.withRope(rope(md, arch, ac.headDim()));
                 }
                 mixer = b.attention(l, ac, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.OPTIONAL);
             }
             Block ffn = moe != null
-                    ? b.moe(l, nExpert, new BlockBinder.MoeLayout(nFf[l], moe, sharedFf > 0
+                    ? b.moe(l, nExpert, new BlockBinder.MoeLayout(sizes.nFf()[l], moe, sharedFf > 0
                             ? BlockBinder.SharedExpert.UNGATED : BlockBinder.SharedExpert.NONE, sharedFf))
-                    : b.denseFfn(l, nFf[l], FfnActivation.SWIGLU);
+                    : b.denseFfn(l, sizes.nFf()[l], FfnActivation.SWIGLU);
             LayerKind kind = new LayerKind(recurrent ? LayerKind.Mixer.MAMBA2 : LayerKind.Mixer.ATTENTION,
                     moe != null ? LayerKind.Ffn.MOE : LayerKind.Ffn.DENSE);
             layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)), mixer,

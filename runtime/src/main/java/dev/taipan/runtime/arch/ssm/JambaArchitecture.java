@@ -39,31 +39,28 @@ public final class JambaArchitecture implements Architecture {
         Metadata md = source.metadata();
         SsmHparams.Base hp = SsmHparams.Base.read(md);
         String arch = hp.arch();
-        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers());
-        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers());
-        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers());
+        SsmHparams.LayerSizes sizes = SsmHparams.LayerSizes.read(md, hp);
         int nExpert = md.getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
         Mamba1Config ssm = SsmHparams.mamba1(md, arch, hp.dim(), hp.eps());
         BlockBinder b = hp.binder(source, ctx);
         LayerBinder m = new LayerBinder(b);
         List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
         for (int l = 0; l < hp.nLayers(); l++) {
-            boolean recurrent = nHeadKv[l] == 0;
+            boolean recurrent = sizes.nHeadKv()[l] == 0;
             Block mixer;
             if (recurrent) {
                 mixer = m.mamba1(l, ssm, LayerBinder.DtBcRms.NONE);
             } else {
-                int headDim = SsmHparams.headDim(md, arch, hp.dim(), nHead[l]);
-                AttentionConfig ac = AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim);
+                AttentionConfig ac = sizes.attention(md, hp, l);
                 mixer = b.attention(l, ac, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.NONE);
             }
             boolean moe = nExpert > 0 && source.find(TensorName.FFN_GATE_INP.weight(l)).isPresent();
             Block ffn = moe
-                    ? b.moe(l, nExpert, new BlockBinder.MoeLayout(nFf[l], MoeConfig.of(
+                    ? b.moe(l, nExpert, new BlockBinder.MoeLayout(sizes.nFf()[l], MoeConfig.of(
                             md.getInt(MetaKey.EXPERT_USED_COUNT.key(arch)), Gating.SOFTMAX, FfnActivation.SWIGLU)
                             .withWeightScale(SsmHparams.expertWeightsScale(md, arch)),
                             BlockBinder.SharedExpert.NONE, 0))
-                    : b.denseFfn(l, nFf[l], FfnActivation.SWIGLU);
+                    : b.denseFfn(l, sizes.nFf()[l], FfnActivation.SWIGLU);
             LayerKind kind = new LayerKind(recurrent ? LayerKind.Mixer.MAMBA1 : LayerKind.Mixer.ATTENTION,
                     moe ? LayerKind.Ffn.MOE : LayerKind.Ffn.DENSE);
             layers.add(new DecoderLayer(kind, b.rms(TensorName.ATTN_NORM.weight(l)), mixer,

@@ -46,9 +46,7 @@ public final class NemotronHArchitecture implements Architecture {
         Metadata md = source.metadata();
         SsmHparams.Base hp = SsmHparams.Base.read(md);
         String arch = hp.arch();
-        int[] nHead = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers());
-        int[] nHeadKv = md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers());
-        int[] nFf = md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers());
+        SsmHparams.LayerSizes sizes = SsmHparams.LayerSizes.read(md, hp);
         int nExpert = md.getInt(MetaKey.EXPERT_COUNT.key(arch), 0);
         float attnScale = md.getFloat(MetaKey.ATTENTION_SCALE.key(arch), 0f);
         Mamba2Config ssm = SsmHparams.mamba2(md, arch, hp.dim(), hp.eps());
@@ -57,12 +55,11 @@ public final class NemotronHArchitecture implements Architecture {
         List<DecoderLayer> layers = new ArrayList<>(hp.nLayers());
         for (int l = 0; l < hp.nLayers(); l++) {
             Norm norm = b.rms(TensorName.ATTN_NORM.weight(l));
-            if (nHeadKv[l] == 0 && nFf[l] == 0) {
+            if (sizes.nHeadKv()[l] == 0 && sizes.nFf()[l] == 0) {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.MAMBA2, LayerKind.Ffn.NONE), norm,
                         m.mamba2(l, ssm, LayerBinder.Presence.REQUIRED), null, null, 1f));
-            } else if (nFf[l] == 0) {
-                int headDim = SsmHparams.headDim(md, arch, hp.dim(), nHead[l]);
-                AttentionConfig ac = AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim);
+            } else if (sizes.nFf()[l] == 0) {
+                AttentionConfig ac = sizes.attention(md, hp, l);
                 if (attnScale != 0f) {
                     ac = ac.withScale(attnScale);
                 }
@@ -70,10 +67,10 @@ public final class NemotronHArchitecture implements Architecture {
                         b.attention(l, ac, BlockBinder.QkNorm.NONE, BlockBinder.OutBias.OPTIONAL), null, null, 1f));
             } else if (nExpert > 0) {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.NONE, LayerKind.Ffn.MOE), null, null,
-                        norm, b.relu2Moe(l, nExpert, moeLayout(md, arch, nFf[l])), 1f));
+                        norm, b.relu2Moe(l, nExpert, moeLayout(md, arch, sizes.nFf()[l])), 1f));
             } else {
                 layers.add(new DecoderLayer(new LayerKind(LayerKind.Mixer.NONE, LayerKind.Ffn.DENSE), null, null,
-                        norm, b.denseFfn(l, nFf[l], FfnActivation.RELU2), 1f));
+                        norm, b.denseFfn(l, sizes.nFf()[l], FfnActivation.RELU2), 1f));
             }
         }
         return b.finish(arch, b.head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE), layers);

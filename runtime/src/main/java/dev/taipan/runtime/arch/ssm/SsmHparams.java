@@ -1,5 +1,6 @@
 package dev.taipan.runtime.arch.ssm;
 
+import dev.taipan.attention.AttentionConfig;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.ModelFormatException;
 import dev.taipan.loaders.TensorSource;
@@ -34,6 +35,25 @@ final class SsmHparams {
         /** The shared binder over {@code source}'s tensors at this width and epsilon. */
         BlockBinder binder(TensorSource source, BuildContext ctx) {
             return new BlockBinder(new Weights(source), ctx, dim, eps);
+        }
+    }
+
+    /**
+     * The per-layer sizes the hybrid families read next, in this order: {@code attention.head_count},
+     * {@code attention.head_count_kv} (0 marks a recurrent layer) and {@code feed_forward_length}.
+     */
+    record LayerSizes(int[] nHead, int[] nHeadKv, int[] nFf) {
+
+        static LayerSizes read(Metadata md, Base hp) {
+            String arch = hp.arch();
+            return new LayerSizes(md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT.key(arch), hp.nLayers()),
+                    md.getPerLayerInt(MetaKey.ATTENTION_HEAD_COUNT_KV.key(arch), hp.nLayers()),
+                    md.getPerLayerInt(MetaKey.FEED_FORWARD_LENGTH.key(arch), hp.nLayers()));
+        }
+
+        /** The attention sizes of layer {@code l} (head size from {@link SsmHparams#headDim}), before RoPE and scale. */
+        AttentionConfig attention(Metadata md, Base hp, int l) {
+            return AttentionConfig.of(hp.dim(), nHead[l], nHeadKv[l], headDim(md, hp.arch(), hp.dim(), nHead[l]));
         }
     }
 

@@ -14,6 +14,8 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -117,7 +119,26 @@ public final class OpenClBackend implements Backend {
             throw new OpenClException("no OpenCL device " + index + " (there are " + all.size()
                     + "; see taipan info --devices)", 0);
         }
+        warnWithoutSignalChaining();
         return new OpenClBackend(chosen, source);
+    }
+
+    /**
+     * OpenCL drivers built on LLVM (PoCL among them) install their own SIGSEGV handlers, replacing
+     * the JVM's; a JVM-internal signal then kills the process. Preloading the JDK's libjsig chains
+     * the handlers (the {@code taipan} script and the test runs do it).
+     */
+    private static void warnWithoutSignalChaining() {
+        try {
+            String maps = Files.readString(Path.of("/proc/self/maps"));
+            if (!maps.contains("libjsig")) {
+                LOG.log(System.Logger.Level.WARNING, "libjsig is not preloaded: an OpenCL driver that installs"
+                        + " signal handlers can crash the JVM; start java with LD_PRELOAD="
+                        + System.getProperty("java.home") + "/lib/libjsig.so");
+            }
+        } catch (IOException | UncheckedIOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot read /proc/self/maps: " + e);
+        }
     }
 
     /** The OpenCL C source of the kernels (resource {@code dev/taipan/opencl/matvec.cl}). */

@@ -12,8 +12,8 @@ public final class ArchitectureRegistry {
     // One line per family. Keep sorted by module of origin: attention/MoE first, then SSM families.
     private static final List<Architecture> ALL = List.of(
             new dev.taipan.runtime.arch.transformer.Llama(),
-            new dev.taipan.runtime.arch.transformer.Qwen2(),
-            new dev.taipan.runtime.arch.transformer.Qwen3(),
+            dev.taipan.runtime.arch.transformer.QwenDense.qwen2(),
+            dev.taipan.runtime.arch.transformer.QwenDense.qwen3(),
             new dev.taipan.runtime.arch.transformer.Qwen2Moe(),
             new dev.taipan.runtime.arch.transformer.Qwen3Moe(),
             new dev.taipan.runtime.arch.transformer.Olmoe(),

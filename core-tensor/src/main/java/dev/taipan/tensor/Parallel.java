@@ -6,9 +6,12 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One fixed worker pool per model. {@link #forRange} splits {@code [0, n)} into contiguous chunks,
- * one per thread, and runs the first on the calling thread. Each index is computed by exactly one
- * thread with the same code, so results do not depend on the thread count.
+ * One fixed worker pool per model. {@link #forRange} splits {@code [0, n)} into contiguous,
+ * balanced chunks, {@link #CHUNKS_PER_THREAD} per thread (fewer when {@code n} is small); the
+ * calling thread runs the first and every thread then claims the next unclaimed chunk, so a thread
+ * that is slowed down (a busy sibling hyperthread, another process) leaves its share to the others
+ * instead of making them wait. Each index is computed by exactly one thread with the same code, so
+ * results do not depend on the thread count or on which thread took which chunk.
  *
  * <p>Workers are started once and wait for work in preallocated slots: a call publishes the task
  * in shared fields, bumps each worker's generation and wakes it; workers spin briefly before
@@ -27,10 +30,15 @@ public final class Parallel implements AutoCloseable {
     /** Spin iterations (Thread.onSpinWait) before a waiting thread parks. */
     private static final int SPINS = 10_000;
 
+    /** Chunks per thread of one call: enough for a slowed-down thread's share to be taken over. */
+    static final int CHUNKS_PER_THREAD = 8;
+
     private final int threads;
     private final Worker[] workers;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicInteger pending = new AtomicInteger();
+    /** Next chunk of the call in progress to be claimed. */
+    private final AtomicInteger nextChunk = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private RangeTask task;
     private int taskN;
@@ -65,10 +73,13 @@ public final class Parallel implements AutoCloseable {
         return threads;
     }
 
-    /** Runs {@code task} over {@code [0, n)} split into at most {@link #threads()} chunks. */
+    /**
+     * Runs {@code task} over {@code [0, n)} split into at most {@code threads() *}
+     * {@link #CHUNKS_PER_THREAD} contiguous chunks, which the threads take in turn.
+     */
     public void forRange(int n, RangeTask task) {
-        int chunks = Math.min(threads, n);
-        if (chunks <= 1 || isInsideTask()) {
+        int chunks = (int) Math.min((long) threads * CHUNKS_PER_THREAD, n);
+        if (threads == 1 || chunks <= 1 || isInsideTask()) {
             if (n > 0) {
                 task.run(0, n);
             }
@@ -95,13 +106,16 @@ public final class Parallel implements AutoCloseable {
         this.taskN = n;
         this.taskChunks = chunks;
         this.waiter = Thread.currentThread();
-        pending.set(chunks - 1);
-        for (int c = 1; c < chunks; c++) {
-            workers[c - 1].signal();
+        int helpers = Math.min(workers.length, chunks - 1);
+        nextChunk.set(1);
+        pending.set(helpers);
+        for (int w = 0; w < helpers; w++) {
+            workers[w].signal();
         }
         Throwable t = null;
         try {
             rangeTask.run(0, chunkStart(n, chunks, 1));
+            runClaimedChunks(rangeTask, n, chunks);
         } catch (RuntimeException | Error e) {
             t = e;
         }
@@ -119,6 +133,13 @@ public final class Parallel implements AutoCloseable {
             throw err;
         } else if (t != null) {
             throw new IllegalStateException("worker failed", t);
+        }
+    }
+
+    /** Runs chunks of the call in progress until none is left unclaimed. */
+    private void runClaimedChunks(RangeTask rangeTask, int n, int chunks) {
+        for (int c = nextChunk.getAndIncrement(); c < chunks; c = nextChunk.getAndIncrement()) {
+            rangeTask.run(chunkStart(n, chunks, c), chunkStart(n, chunks, c + 1));
         }
     }
 
@@ -150,9 +171,8 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** A worker thread that runs chunk {@code index} of each call it is signalled for. */
+    /** A worker thread that takes chunks of each call it is signalled for. */
     private final class Worker extends Thread {
-        private final int index;
         private volatile long generation;
         private volatile boolean parked;
         /** Last generation this worker ran (read and written by the worker only). */
@@ -160,7 +180,6 @@ public final class Parallel implements AutoCloseable {
 
         Worker(int index) {
             super("taipan-worker-" + index);
-            this.index = index;
             setDaemon(true);
         }
 
@@ -181,7 +200,7 @@ public final class Parallel implements AutoCloseable {
             while (awaitWork()) {
                 done = generation;
                 try {
-                    task.run(chunkStart(taskN, taskChunks, index), chunkStart(taskN, taskChunks, index + 1));
+                    runClaimedChunks(task, taskN, taskChunks);
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 } finally {

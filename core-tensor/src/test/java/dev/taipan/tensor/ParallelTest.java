@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -34,10 +38,45 @@ class ParallelTest {
     @Test
     void chunksAreContiguousAndBalanced() {
         try (Parallel par = Parallel.create(4)) {
-            ConcurrentLinkedQueue<int[]> chunks = new ConcurrentLinkedQueue<>();
-            par.forRange(10, (s, e) -> chunks.add(new int[] {s, e}));
-            int[][] got = chunks.stream().sorted((a, b) -> a[0] - b[0]).toArray(int[][]::new);
-            assertArrayEquals(new int[][] {{0, 2}, {2, 5}, {5, 7}, {7, 10}}, got);
+            for (int n : new int[] {10, 100, 1001}) {
+                ConcurrentLinkedQueue<int[]> chunks = new ConcurrentLinkedQueue<>();
+                par.forRange(n, (s, e) -> chunks.add(new int[] {s, e}));
+                int[][] got = chunks.stream().sorted((a, b) -> a[0] - b[0]).toArray(int[][]::new);
+                int expected = Math.min(n, 4 * Parallel.CHUNKS_PER_THREAD);
+                assertEquals(expected, got.length, "chunks of n=" + n);
+                int next = 0;
+                for (int[] c : got) {
+                    assertEquals(next, c[0], "chunks of n=" + n + " are contiguous");
+                    int size = c[1] - c[0];
+                    assertTrue(size == n / expected || size == n / expected + 1, "chunk size " + size + " of n=" + n);
+                    next = c[1];
+                }
+                assertEquals(n, next);
+            }
+        }
+    }
+
+    @Test
+    void aStalledThreadsShareIsTakenByTheOthers() throws InterruptedException {
+        // the caller's first chunk waits until every other chunk is done: with one fixed share
+        // per thread this could never finish, with claimed chunks the worker does them all
+        try (Parallel par = Parallel.create(2)) {
+            int n = 64;
+            int chunks = Math.min(n, 2 * Parallel.CHUNKS_PER_THREAD);
+            CountDownLatch others = new CountDownLatch(chunks - 1);
+            AtomicBoolean waited = new AtomicBoolean();
+            par.forRange(n, (s, e) -> {
+                if (s == 0) {
+                    try {
+                        waited.set(others.await(30, TimeUnit.SECONDS));
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                } else {
+                    others.countDown();
+                }
+            });
+            assertTrue(waited.get(), "the worker took every chunk the caller could not");
         }
     }
 

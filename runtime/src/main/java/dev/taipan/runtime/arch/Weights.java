@@ -70,6 +70,11 @@ public final class Weights {
         return out;
     }
 
+    /** Whether a binding has asked for tensor {@code name}. */
+    public boolean isUsed(String name) {
+        return used.contains(name);
+    }
+
     /** Fails naming the tensors of the file that no binding asked for. */
     public void checkAllUsed() {
         Set<String> extra = new TreeSet<>(source.names());

@@ -82,7 +82,7 @@ public final class Granite implements Architecture {
         TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
         Network.Head head = b.blocks().head(BlockBinder.Output.TIED_WHEN_ABSENT,
                 new Network.Scales(c.embeddingScale(), c.logitDivisor()));
-        Rope rope = c.rope() ? hp.rope(Rope.Layout.NORMAL) : null;
+        Rope rope = c.rope() ? b.ropeWithFactors(Rope.Layout.NORMAL) : null;
         BlockBinder.SharedExpert shared = c.sharedFf() > 0
                 ? BlockBinder.SharedExpert.UNGATED : BlockBinder.SharedExpert.NONE;
         List<DecoderLayer> layers = new ArrayList<>();

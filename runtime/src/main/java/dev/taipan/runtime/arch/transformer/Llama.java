@@ -26,8 +26,10 @@ import java.util.Set;
  * (adjacent pairs, {@code llama_model_rope_type}), scale {@code 1/sqrt(head_dim)}, optional q/k/v
  * and output biases, output tied to token_embd when absent.
  *
- * <p>Not supported (load fails naming the tensor or key): RoPE frequency factors
- * ({@code rope_freqs.weight}, Llama 3.1+), LongRoPE/YaRN scaling, FFN biases, fused attn_qkv.
+ * RoPE frequency factors ({@code rope_freqs.weight}, Llama 3.1+) divide the angles when present.
+ *
+ * <p>Not supported (load fails naming the tensor or key): LongRoPE/YaRN scaling, FFN biases,
+ * fused attn_qkv.
  */
 public final class Llama implements Architecture {
 
@@ -58,7 +60,7 @@ public final class Llama implements Architecture {
         TransformerHparams hp = c.hp();
         TransformerBinder b = new TransformerBinder(new Weights(source), hp, ctx);
         Network.Head head = b.blocks().head(BlockBinder.Output.TIED_WHEN_ABSENT, Network.Scales.NONE);
-        Rope rope = hp.rope(Rope.Layout.NORMAL);
+        Rope rope = b.ropeWithFactors(Rope.Layout.NORMAL);
         BlockBinder.MoeLayout moe = c.moe() ? new BlockBinder.MoeLayout(c.expertFf(),
                 MoeConfig.of(hp.nExpertsUsed(), Gating.SOFTMAX, FfnActivation.SWIGLU)
                         .withRenormalize().withWeightScale(hp.expertWeightsScale()),

@@ -14,6 +14,7 @@ import dev.taipan.runtime.arch.Network;
 import dev.taipan.runtime.arch.TensorName;
 import dev.taipan.runtime.arch.Weights;
 import dev.taipan.tensor.Block;
+import dev.taipan.tensor.Rope;
 import java.util.List;
 
 /**
@@ -50,14 +51,29 @@ final class TransformerBinder {
     // tensors llama.cpp may load for these families that we do not implement: fail by name
     private static void rejectUnsupported(Weights weights) {
         String file = weights.source().path().toString();
-        if (weights.source().find(TensorName.ROPE_FREQS.weight()).isPresent()
-                || weights.source().find(TensorName.ROPE_FREQS.weight(0)).isPresent()) {
-            throw new ModelFormatException(file + ": tensor '" + TensorName.ROPE_FREQS.weight()
-                    + "' (RoPE frequency factors, Llama 3.1 style) is not supported");
-        }
         if (weights.source().find(TensorName.ATTN_QKV.weight(0)).isPresent()) {
             throw new ModelFormatException(file + ": tensor '" + TensorName.ATTN_QKV.weight(0)
                     + "' (fused q/k/v projection) is not supported; expected separate attn_q/attn_k/attn_v");
+        }
+    }
+
+    /**
+     * RoPE over whole heads in {@code layout} with the model's base and linear scale and, when the
+     * file has {@code rope_freqs.weight} (Llama 3.1+: {@code head_dim / 2} F32 divisors of the
+     * angles, llama.cpp {@code LLM_TENSOR_ROPE_FREQS} passed to {@code ggml_rope_ext}), its
+     * frequency factors. Only architectures whose llama.cpp graph applies the factors call this.
+     */
+    Rope ropeWithFactors(Rope.Layout layout) {
+        Rope rope = hp.rope(layout);
+        String name = TensorName.ROPE_FREQS.weight();
+        float[] factors = weights().optionalVector(name, rope.nRot() / 2);
+        if (factors == null) {
+            return rope;
+        }
+        try {
+            return rope.withFreqFactors(factors);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(weights().source().path() + ": tensor '" + name + "': " + e.getMessage());
         }
     }
 
@@ -92,6 +108,11 @@ final class TransformerBinder {
 
     /** The network of these layers, after checking that the file holds no tensor left unbound. */
     Network finish(Network.Head head, List<DecoderLayer> layers) {
+        String ropeFreqs = TensorName.ROPE_FREQS.weight();
+        if (weights().source().find(ropeFreqs).isPresent() && !weights().isUsed(ropeFreqs)) {
+            throw new ModelFormatException(weights().source().path() + ": tensor '" + ropeFreqs
+                    + "' (RoPE frequency factors) is not supported by architecture '" + hp.arch() + "'");
+        }
         return blocks.finish(hp.arch(), head, layers);
     }
 }

@@ -99,8 +99,22 @@ class ArchitectureErrorsTest {
     }
 
     @Test
-    void ropeFrequencyFactorsAreRejectedByName() {
+    void ropeFrequencyFactorsThatAreNotPositiveAreNamed() {
         String msg = loadError(GgufEdit.of(LLAMA_MOE).putF32("rope_freqs.weight", Shape.of(8), new float[8]));
-        assertTrue(msg.contains("'rope_freqs.weight'"), msg);
+        assertTrue(msg.contains("tensor 'rope_freqs.weight': rope: frequency factor 0 is 0.0"), msg);
+    }
+
+    @Test
+    void ropeFrequencyFactorsOfTheWrongLengthAreNamed() {
+        String msg = loadError(GgufEdit.of(LLAMA_MOE).putF32("rope_freqs.weight", Shape.of(16), new float[16]));
+        assertTrue(msg.contains("tensor 'rope_freqs.weight' has ne [16], expected [8]"), msg);
+    }
+
+    @Test
+    void ropeFrequencyFactorsOfAnArchitectureWithoutThemAreNamed() {
+        float[] ones = new float[16];
+        java.util.Arrays.fill(ones, 1f);
+        String msg = loadError(GgufEdit.of(QWEN3MOE).putF32("rope_freqs.weight", Shape.of(16), ones));
+        assertTrue(msg.contains("tensor 'rope_freqs.weight' (RoPE frequency factors) is not supported by architecture 'qwen3moe'"), msg);
     }
 }

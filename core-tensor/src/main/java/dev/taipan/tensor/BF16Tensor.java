@@ -83,7 +83,7 @@ public final class BF16Tensor extends AbstractTensor {
         for (; i <= n - L; i += L) {
             a0 = bits(base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x(x, xOff + i), a0);
         }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) {
             sum += HalfFloat.bf16ToFloat(data.get(LE_SHORT, base + 2L * i)) * x[xOff + i];
         }
@@ -138,8 +138,8 @@ public final class BF16Tensor extends AbstractTensor {
             a00 = w(p).fma(x0, a00);
             a10 = w(p + rb).fma(x0, a10);
         }
-        out[r] = tail(a00.add(a01).add(a02.add(a03)).reduceLanes(VectorOperators.ADD), b0, x, i, n);
-        out[r + 1] = tail(a10.add(a11).add(a12.add(a13)).reduceLanes(VectorOperators.ADD), b0 + rb, x, i, n);
+        out[r] = tail(Lanes.sum(a00.add(a01).add(a02.add(a03))), b0, x, i, n);
+        out[r + 1] = tail(Lanes.sum(a10.add(a11).add(a12.add(a13))), b0 + rb, x, i, n);
     }
 
     private float tail(float sum, long base, float[] x, int from, int n) {

@@ -82,7 +82,7 @@ public final class F16Tensor extends AbstractTensor {
             a0 = a1;
             a1 = next;
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(a0.add(a1));
         for (; i < n; i++) {
             sum += Float.float16ToFloat(data.get(LE_SHORT, base + 2L * i)) * x[xOff + i];
         }

@@ -68,7 +68,7 @@ public final class F32Tensor extends AbstractTensor {
         for (; i <= n - L; i += L) {
             a0 = w(base + 4L * i).fma(FloatVector.fromArray(S, x, xOff + i), a0);
         }
-        return tail(a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD), base, x, xOff, i, n);
+        return tail(Lanes.sum(a0.add(a1).add(a2.add(a3))), base, x, xOff, i, n);
     }
 
     private FloatVector w(long byteOff) {
@@ -154,10 +154,10 @@ public final class F32Tensor extends AbstractTensor {
             a20 = w(b2 + p).fma(x0, a20);
             a30 = w(b3 + p).fma(x0, a30);
         }
-        out[r] = tail(a00.add(a01).add(a02.add(a03)).reduceLanes(VectorOperators.ADD), b0, x, 0, i, n);
-        out[r + 1] = tail(a10.add(a11).add(a12.add(a13)).reduceLanes(VectorOperators.ADD), b1, x, 0, i, n);
-        out[r + 2] = tail(a20.add(a21).add(a22.add(a23)).reduceLanes(VectorOperators.ADD), b2, x, 0, i, n);
-        out[r + 3] = tail(a30.add(a31).add(a32.add(a33)).reduceLanes(VectorOperators.ADD), b3, x, 0, i, n);
+        out[r] = tail(Lanes.sum(a00.add(a01).add(a02.add(a03))), b0, x, 0, i, n);
+        out[r + 1] = tail(Lanes.sum(a10.add(a11).add(a12.add(a13))), b1, x, 0, i, n);
+        out[r + 2] = tail(Lanes.sum(a20.add(a21).add(a22.add(a23))), b2, x, 0, i, n);
+        out[r + 3] = tail(Lanes.sum(a30.add(a31).add(a32.add(a33))), b3, x, 0, i, n);
     }
 
     /** Batched matvec: OpenBLAS {@link Gemm} for large batches when it is loaded, else blocked Java. */

@@ -49,7 +49,7 @@ final class VectorKernels implements Kernels {
         for (; i <= n - L; i += L) {
             acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }
@@ -89,7 +89,7 @@ final class VectorKernels implements Kernels {
             FloatVector d = FloatVector.fromArray(S, x, off + i).sub(m);
             acc = addAsDouble(acc, d.mul(d));
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = Lanes.sum(acc);
         for (; i < n; i++) {
             float d = x[off + i] - m;
             sum += d * d;
@@ -110,7 +110,7 @@ final class VectorKernels implements Kernels {
         for (; i <= n - L; i += L) {
             acc = addAsDouble(acc, FloatVector.fromArray(S, x, off + i));
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = Lanes.sum(acc);
         for (; i < n; i++) {
             sum += x[off + i];
         }
@@ -157,7 +157,7 @@ final class VectorKernels implements Kernels {
             e.intoArray(x, off + i);
             acc = addAsDouble(acc, e);
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = Lanes.sum(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

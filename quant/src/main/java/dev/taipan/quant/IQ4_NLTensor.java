@@ -1,6 +1,7 @@
 package dev.taipan.quant;
 
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Lanes;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -57,6 +58,6 @@ public final class IQ4_NLTensor extends QuantizedTensor {
                 acc1 = w1.fma(FloatVector.fromArray(F, x, xi + 16 + p * L), acc1);
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc0.add(acc1));
     }
 }

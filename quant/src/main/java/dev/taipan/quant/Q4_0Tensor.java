@@ -1,6 +1,7 @@
 package dev.taipan.quant;
 
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Lanes;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
@@ -38,6 +39,32 @@ public final class Q4_0Tensor extends QuantizedTensor {
         }
     }
 
+    /** Vector version of the inherited loop: {@code (q - 8) * d} per nibble, the same floats as {@link #dequantizeBlock}. */
+    @Override
+    void dequantizeRows(long row, int count, float[] dst) {
+        if (count == 0) {
+            return;
+        }
+        Objects.checkIndex(row + count - 1, rows());
+        Objects.checkFromIndexSize(0, count * cols(), dst.length);
+        long off = row * rowBytes;
+        int blocks = count * blocksPerRow;
+        for (int b = 0, di = 0; b < blocks; b++, off += 18, di += 32) {
+            FloatVector d = FloatVector.broadcast(F, fp16(off));
+            ByteVector qs = load16(off + 2);
+            for (int p = 0; p < PARTS; p++) {
+                IntVector q = unsigned(qs, p);
+                toFloat(q.and(0x0F).sub(8)).mul(d).intoArray(dst, di + p * L);
+                toFloat(q.lanewise(VectorOperators.LSHR, 4).sub(8)).mul(d).intoArray(dst, di + 16 + p * L);
+            }
+        }
+    }
+
+    @Override
+    int minTileTokens() {
+        return 2;
+    }
+
     @Override
     public float dot(long row, float[] x, int xOff) {
         checkDot(row, x, xOff);
@@ -48,7 +75,7 @@ public final class Q4_0Tensor extends QuantizedTensor {
         for (int b = 0; b < blocksPerRow; b++, off += 18, xi += 32) {
             acc = blockDot(off, x, xi).fma(FloatVector.broadcast(F, fp16(off)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     /**
@@ -82,8 +109,8 @@ public final class Q4_0Tensor extends QuantizedTensor {
             accA = blockDot(offA, x, xi).fma(FloatVector.broadcast(F, fp16(offA)), accA);
             accB = blockDot(offB, x, xi).fma(FloatVector.broadcast(F, fp16(offB)), accB);
         }
-        out[r] = accA.reduceLanes(VectorOperators.ADD);
-        out[r + 1] = accB.reduceLanes(VectorOperators.ADD);
+        out[r] = Lanes.sum(accA);
+        out[r + 1] = Lanes.sum(accB);
     }
 
     /** Lane-wise partial sums of {@code (q[i] - 8) * x[xi + i]} over one block at {@code off}. */

@@ -1,6 +1,7 @@
 package dev.taipan.quant;
 
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Lanes;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -62,6 +63,6 @@ public final class Q5_0Tensor extends QuantizedTensor {
             }
             acc = s.fma(FloatVector.broadcast(F, fp16(off)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 }

@@ -1,6 +1,7 @@
 package dev.taipan.quant;
 
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Lanes;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -89,6 +90,6 @@ public final class Q5_KTensor extends QuantizedTensor {
                 }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc0.add(acc1));
     }
 }

@@ -1,6 +1,7 @@
 package dev.taipan.quant;
 
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Lanes;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
@@ -34,6 +35,32 @@ public final class Q8_0Tensor extends QuantizedTensor {
         }
     }
 
+    /** Vector version of the inherited loop: {@code q * d} per block, the same floats as {@link #dequantizeBlock}. */
+    @Override
+    void dequantizeRows(long row, int count, float[] dst) {
+        if (count == 0) {
+            return;
+        }
+        Objects.checkIndex(row + count - 1, rows());
+        Objects.checkFromIndexSize(0, count * cols(), dst.length);
+        long off = row * rowBytes;
+        int blocks = count * blocksPerRow;
+        for (int b = 0, di = 0; b < blocks; b++, off += 34, di += 32) {
+            FloatVector d = FloatVector.broadcast(F, fp16(off));
+            ByteVector q0 = load16(off + 2);
+            ByteVector q1 = load16(off + 18);
+            for (int p = 0; p < PARTS; p++) {
+                widen(q0, p).mul(d).intoArray(dst, di + p * L);
+                widen(q1, p).mul(d).intoArray(dst, di + 16 + p * L);
+            }
+        }
+    }
+
+    @Override
+    int minTileTokens() {
+        return 2;
+    }
+
     @Override
     public float dot(long row, float[] x, int xOff) {
         checkDot(row, x, xOff);
@@ -44,7 +71,7 @@ public final class Q8_0Tensor extends QuantizedTensor {
         for (int b = 0; b < blocksPerRow; b++, off += 34, xi += 32) {
             acc = blockDot(off, x, xi).fma(FloatVector.broadcast(F, fp16(off)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     /**
@@ -78,8 +105,8 @@ public final class Q8_0Tensor extends QuantizedTensor {
             accA = blockDot(offA, x, xi).fma(FloatVector.broadcast(F, fp16(offA)), accA);
             accB = blockDot(offB, x, xi).fma(FloatVector.broadcast(F, fp16(offB)), accB);
         }
-        out[r] = accA.reduceLanes(VectorOperators.ADD);
-        out[r + 1] = accB.reduceLanes(VectorOperators.ADD);
+        out[r] = Lanes.sum(accA);
+        out[r + 1] = Lanes.sum(accB);
     }
 
     /** Lane-wise partial sums of {@code q[i] * x[xi + i]} over one block at {@code off}. */

@@ -2,7 +2,9 @@ package dev.taipan.quant;
 
 import dev.taipan.tensor.AbstractTensor;
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
+import dev.taipan.tensor.Tensors;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -110,6 +112,37 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
         long off = row * rowBytes;
         for (int b = 0; b < blocksPerRow; b++) {
             dequantizeBlock(off + (long) b * blockBytes, dst, dstOff + b * blockSize);
+        }
+    }
+
+    /**
+     * Writes rows {@code [row, row + count)} to {@code dst} (row-major, from index 0), exactly as
+     * {@link #row} does. Formats override it with a Vector API version that gives the same floats.
+     */
+    void dequantizeRows(long row, int count, float[] dst) {
+        for (int i = 0; i < count; i++) {
+            row(row + i, dst, i * colCount);
+        }
+    }
+
+    /** Batch size from which {@link #matmul} dequantizes tiles ({@link QuantMatmul}) instead of per-token dots. */
+    int minTileTokens() {
+        return QuantMatmul.MIN_TOKENS_SCALAR_DEQUANT;
+    }
+
+    /**
+     * Batched matvec for prefill: from {@link #minTileTokens} tokens on, tiles of rows dequantized
+     * once and multiplied by every token ({@link QuantMatmul}); smaller batches take the per-token
+     * fused dot ({@link Tensors#matmulBlocked}). Outputs equal {@code dot(r, x, t * cols())} up to
+     * float summation order.
+     */
+    @Override
+    public void matmul(float[] out, float[] x, int nTokens, Parallel par) {
+        Tensors.checkMatvec(this, out, x, nTokens);
+        if (nTokens >= minTileTokens()) {
+            QuantMatmul.multiply(this, out, x, nTokens, par);
+        } else {
+            Tensors.matmulBlocked(this, out, x, nTokens, par);
         }
     }
 

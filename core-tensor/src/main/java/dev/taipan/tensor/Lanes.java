@@ -2,6 +2,7 @@ package dev.taipan.tensor;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,12 +18,24 @@ public final class Lanes {
     private Lanes() {
     }
 
+    private static final VectorShuffle<Float> F512_8 = VectorShuffle.iota(FloatVector.SPECIES_512, 8, 1, true);
+    private static final VectorShuffle<Float> F512_4 = VectorShuffle.iota(FloatVector.SPECIES_512, 4, 1, true);
+    private static final VectorShuffle<Float> F512_2 = VectorShuffle.iota(FloatVector.SPECIES_512, 2, 1, true);
+    private static final VectorShuffle<Float> F512_1 = VectorShuffle.iota(FloatVector.SPECIES_512, 1, 1, true);
+
     /** Sum of the lanes of {@code v} (any float species), in the order of the class comment. */
     public static float sum(FloatVector v) {
-        FloatVector s = v;
-        if (s.length() == 16) {
-            s = halves(s, FloatVector.SPECIES_256);
+        if (v.length() == 16) {
+            FloatVector s = v.add(v.rearrange(F512_8));
+            s = s.add(s.rearrange(F512_4));
+            s = s.add(s.rearrange(F512_2));
+            return s.lane(0) + s.lane(1);
         }
+        return sumSmall(v);
+    }
+
+    private static float sumSmall(FloatVector v) {
+        FloatVector s = v;
         if (s.length() == 8) {
             s = halves(s, FloatVector.SPECIES_128);
         }

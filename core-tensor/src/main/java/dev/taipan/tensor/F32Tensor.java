@@ -165,7 +165,7 @@ public final class F32Tensor extends AbstractTensor {
     public void matmul(float[] out, float[] x, int nTokens, Parallel par) {
         Tensors.checkMatvec(this, out, x, nTokens);
         if (Gemm.worthIt(nTokens, rows(), cols()) && Gemm.nativeAvailable()) {
-            Gemm.matmulWeights(out, x, nTokens, this, par.threads());
+            Gemm.matmulWeights(out, x, nTokens, this, par);
         } else {
             Tensors.matmulBlocked(this, out, x, nTokens, par);
         }

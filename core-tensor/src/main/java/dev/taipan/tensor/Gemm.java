@@ -40,6 +40,8 @@ public final class Gemm {
     /** Smallest batch and matrix worth a native call (below it, copying-free Java is as fast). */
     private static final int MIN_TOKENS = 16;
     private static final long MIN_WEIGHTS = 1L << 16;
+    /** Rows of {@code B} per OpenBLAS call of {@link #matmulWeights}. */
+    private static final int ROW_BLOCK = 64;
 
     private static final MethodHandle SGEMM;
     private static final MethodHandle SET_THREADS;
@@ -101,7 +103,8 @@ public final class Gemm {
     public static void multiplyTransposed(float[] c, float[] a, float[] b, Dims d) {
         check(c.length, a.length, (long) b.length * 4, d);
         if (SGEMM != null) {
-            multiplyTransposedNative(MemorySegment.ofArray(c), MemorySegment.ofArray(a), MemorySegment.ofArray(b), d, 0);
+            multiplyTransposedNative(MemorySegment.ofArray(c), MemorySegment.ofArray(a), MemorySegment.ofArray(b),
+                    new Strided(d, d.n()));
         } else {
             multiplyTransposedJava(c, a, b, d);
         }
@@ -119,19 +122,36 @@ public final class Gemm {
     }
 
     /**
-     * {@code out[t * rows + r] = x[t] · row r of w} with OpenBLAS, {@code threads} BLAS threads;
-     * the F32 weights are read in place (heap or native segment).
+     * {@code out[t * rows + r] = x[t] · row r of w} with OpenBLAS; the F32 weights are read in place
+     * (heap or native segment). The rows are cut into blocks of {@value #ROW_BLOCK} that
+     * {@code par}'s threads multiply with single-threaded OpenBLAS calls: OpenBLAS's own threads
+     * spin after each call and, beside the pool's, would take the cores the next kernels need.
      *
      * @throws IllegalStateException when OpenBLAS is not loaded
      */
-    public static void matmulWeights(float[] out, float[] x, int nTokens, F32Tensor w, int threads) {
-        Dims d = new Dims(nTokens, Math.toIntExact(w.rows()), w.cols());
+    public static void matmulWeights(float[] out, float[] x, int nTokens, F32Tensor w, Parallel par) {
+        int rows = Math.toIntExact(w.rows());
+        int k = w.cols();
+        Dims d = new Dims(nTokens, rows, k);
         check(out.length, x.length, w.data().byteSize(), d);
-        multiplyTransposedNative(MemorySegment.ofArray(out), MemorySegment.ofArray(x), w.data(), d, threads);
+        MemorySegment c = MemorySegment.ofArray(out);
+        MemorySegment a = MemorySegment.ofArray(x);
+        MemorySegment b = w.data();
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        par.forRange(blocks, (start, end) -> {
+            int r0 = start * ROW_BLOCK;
+            int r1 = Math.min(rows, end * ROW_BLOCK);
+            multiplyTransposedNative(c.asSlice(4L * r0), a, b.asSlice(4L * r0 * k, 4L * (r1 - r0) * k),
+                    new Strided(new Dims(nTokens, r1 - r0, k), rows));
+        });
     }
 
-    private static void multiplyTransposedNative(MemorySegment c, MemorySegment a, MemorySegment b, Dims d,
-                                                 int threads) {
+    /** A product whose {@code C} rows are {@code ldc} apart (a column block of a wider C). */
+    private record Strided(Dims d, int ldc) {
+    }
+
+    private static void multiplyTransposedNative(MemorySegment c, MemorySegment a, MemorySegment b, Strided s) {
+        Dims d = s.d();
         if (SGEMM == null) {
             throw new IllegalStateException("OpenBLAS is not loaded");
         }
@@ -139,12 +159,12 @@ public final class Gemm {
             return;
         }
         try {
-            if (threads > 0 && threads != blasThreads && SET_THREADS != null) {
-                SET_THREADS.invokeExact(threads);
-                blasThreads = threads;
+            if (blasThreads != 1 && SET_THREADS != null) {
+                SET_THREADS.invokeExact(1);
+                blasThreads = 1;
             }
             SGEMM.invokeExact(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, d.m(), d.n(), d.k(), 1f, a,
-                    Math.max(1, d.k()), b, Math.max(1, d.k()), 0f, c, Math.max(1, d.n()));
+                    Math.max(1, d.k()), b, Math.max(1, d.k()), 0f, c, Math.max(1, s.ldc()));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

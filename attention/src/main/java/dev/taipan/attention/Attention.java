@@ -125,14 +125,18 @@ public final class Attention implements Block {
     void projectQkv(KvCache cache, int start, int end) {
         int qDim = config.qDim();
         int kvDim = config.kvDim();
-        for (int r = start; r < Math.min(end, qDim); r++) {
-            cache.q[r] = weights.wq().dot(r, cache.callX, 0);
+        int qEnd = Math.min(end, qDim);
+        if (start < qEnd) {
+            weights.wq().dotRows(start, qEnd - start, cache.callX, 0, cache.q, start);
         }
-        for (int r = Math.max(start, qDim); r < Math.min(end, qDim + kvDim); r++) {
-            cache.k[r - qDim] = weights.wk().dot(r - qDim, cache.callX, 0);
+        int kStart = Math.max(start, qDim);
+        int kEnd = Math.min(end, qDim + kvDim);
+        if (kStart < kEnd) {
+            weights.wk().dotRows(kStart - qDim, kEnd - kStart, cache.callX, 0, cache.k, kStart - qDim);
         }
-        for (int r = Math.max(start, qDim + kvDim); r < end; r++) {
-            cache.v[r - qDim - kvDim] = weights.wv().dot(r - qDim - kvDim, cache.callX, 0);
+        int vStart = Math.max(start, qDim + kvDim);
+        if (vStart < end) {
+            weights.wv().dotRows(vStart - qDim - kvDim, end - vStart, cache.callX, 0, cache.v, vStart - qDim - kvDim);
         }
     }
 

@@ -2,79 +2,104 @@ package dev.taipan.tensor;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The sum of a vector's float (or double) lanes in one fixed order: halves added lane-wise (16 -> 8 -> 4 lanes),
- * then {@code (l0 + l2) + (l1 + l3)}. {@code reduceLanes(ADD)} leaves the order to the
- * implementation, and the JDK's interpreted fallback and C2's intrinsic add in different orders, so a
- * kernel gave different last bits before and after it was compiled (the same call in a cold and in a
- * warm JVM). Every step here is a lane-wise IEEE add, equal in every execution mode; the tree is also
- * shorter than a sequential sum (4 dependent adds instead of 15).
+ * The sum of a vector's float (or double) lanes in one fixed order: with {@code n} lanes,
+ * {@code s[i] = v[i] + v[i + n/2]}, then the same on the first half of {@code s}, down to two
+ * lanes, then {@code s[0] + s[1]} (for 16 lanes: 16 -> 8 -> 4 -> 2 -> 1). {@code reduceLanes(ADD)}
+ * leaves the order to the implementation, and the JDK's interpreted fallback and C2's intrinsic add
+ * in different orders, so a kernel gave different last bits before and after it was compiled (the
+ * same call in a cold and in a warm JVM). Here every step is a lane rotation and a lane-wise IEEE
+ * add, equal in every execution mode; the tree is also shorter than a sequential sum (4 dependent
+ * adds instead of 15).
  */
 public final class Lanes {
+
+    /** Lanes rotated by 8, 4 and 2 (16-lane floats), for kernels that write {@link #sumPair}'s steps inline. */
+    public static final VectorShuffle<Float> F512_8 = rotation(FloatVector.SPECIES_512, 8);
+    public static final VectorShuffle<Float> F512_4 = rotation(FloatVector.SPECIES_512, 4);
+    public static final VectorShuffle<Float> F512_2 = rotation(FloatVector.SPECIES_512, 2);
+    private static final VectorShuffle<Float> F256_4 = rotation(FloatVector.SPECIES_256, 4);
+    private static final VectorShuffle<Float> F256_2 = rotation(FloatVector.SPECIES_256, 2);
+    private static final VectorShuffle<Float> F128_2 = rotation(FloatVector.SPECIES_128, 2);
+    private static final VectorShuffle<Double> D512_4 = rotation(DoubleVector.SPECIES_512, 4);
+    private static final VectorShuffle<Double> D512_2 = rotation(DoubleVector.SPECIES_512, 2);
+    private static final VectorShuffle<Double> D256_2 = rotation(DoubleVector.SPECIES_256, 2);
+    /** Lanes 8..15 of a 512-bit float vector. */
+    public static final VectorMask<Float> F512_HIGH = VectorMask.fromLong(FloatVector.SPECIES_512, 0xFF00L);
 
     private Lanes() {
     }
 
-    private static final VectorShuffle<Float> F512_8 = VectorShuffle.iota(FloatVector.SPECIES_512, 8, 1, true);
-    private static final VectorShuffle<Float> F512_4 = VectorShuffle.iota(FloatVector.SPECIES_512, 4, 1, true);
-    private static final VectorShuffle<Float> F512_2 = VectorShuffle.iota(FloatVector.SPECIES_512, 2, 1, true);
-    private static final VectorShuffle<Float> F512_1 = VectorShuffle.iota(FloatVector.SPECIES_512, 1, 1, true);
+    private static <E> VectorShuffle<E> rotation(VectorSpecies<E> species, int by) {
+        return VectorShuffle.iota(species, by, 1, true);
+    }
 
     /** Sum of the lanes of {@code v} (any float species), in the order of the class comment. */
     public static float sum(FloatVector v) {
-        if (v.length() == 16) {
-            FloatVector s = v.add(v.rearrange(F512_8));
-            s = s.add(s.rearrange(F512_4));
-            s = s.add(s.rearrange(F512_2));
-            return s.lane(0) + s.lane(1);
-        }
-        return sumSmall(v);
-    }
-
-    private static float sumSmall(FloatVector v) {
         FloatVector s = v;
-        if (s.length() == 8) {
-            s = halves(s, FloatVector.SPECIES_128);
+        switch (s.length()) {
+            case 16 -> {
+                s = s.add(s.rearrange(F512_8));
+                s = s.add(s.rearrange(F512_4));
+                s = s.add(s.rearrange(F512_2));
+            }
+            case 8 -> {
+                s = s.add(s.rearrange(F256_4));
+                s = s.add(s.rearrange(F256_2));
+            }
+            case 4 -> s = s.add(s.rearrange(F128_2));
+            default -> {
+                float sum = s.lane(0);
+                for (int i = 1; i < s.length(); i++) {
+                    sum += s.lane(i);
+                }
+                return sum;
+            }
         }
-        if (s.length() == 4) {
-            return (s.lane(0) + s.lane(2)) + (s.lane(1) + s.lane(3));
-        }
-        float sum = 0f;
-        for (int i = 0; i < s.length(); i++) {
-            sum += s.lane(i);
-        }
-        return sum;
+        return s.lane(0) + s.lane(1);
     }
 
-    /** Sum of the lanes of {@code v}: halves added lane-wise down to 2 lanes, then {@code l0 + l1}. */
+    /**
+     * {@code out[i] = sum(a)} and {@code out[i + 1] = sum(b)}, bit for bit; with 16 lanes the two
+     * trees share their vectors (the first step pairs a's halves in lanes 0..7 and b's in 8..15),
+     * which keeps two-row kernels small enough for C2 to inline everything.
+     */
+    public static void sumPair(FloatVector a, FloatVector b, float[] out, int i) {
+        if (a.length() != 16) {
+            out[i] = sum(a);
+            out[i + 1] = sum(b);
+            return;
+        }
+        FloatVector lowA = a.blend(b, F512_HIGH);                    // a0..a7, b8..b15
+        FloatVector lowB = b.blend(a, F512_HIGH).rearrange(F512_8);  // a8..a15, b0..b7
+        FloatVector s = lowA.add(lowB);
+        s = s.add(s.rearrange(F512_4));
+        s = s.add(s.rearrange(F512_2));
+        out[i] = s.lane(0) + s.lane(1);
+        out[i + 1] = s.lane(8) + s.lane(9);
+    }
+
+    /** Sum of the lanes of {@code v}, in the order of the class comment. */
     public static double sum(DoubleVector v) {
         DoubleVector s = v;
-        if (s.length() == 8) {
-            s = halves(s, DoubleVector.SPECIES_256);
+        switch (s.length()) {
+            case 8 -> {
+                s = s.add(s.rearrange(D512_4));
+                s = s.add(s.rearrange(D512_2));
+            }
+            case 4 -> s = s.add(s.rearrange(D256_2));
+            default -> {
+                double sum = s.lane(0);
+                for (int i = 1; i < s.length(); i++) {
+                    sum += s.lane(i);
+                }
+                return sum;
+            }
         }
-        if (s.length() == 4) {
-            s = halves(s, DoubleVector.SPECIES_128);
-        }
-        double sum = 0.0;
-        for (int i = 0; i < s.length(); i++) {
-            sum += s.lane(i);
-        }
-        return sum;
-    }
-
-    private static DoubleVector halves(DoubleVector v, VectorSpecies<Double> half) {
-        DoubleVector lo = (DoubleVector) v.reinterpretShape(half, 0);
-        DoubleVector hi = (DoubleVector) v.reinterpretShape(half, 1);
-        return lo.add(hi);
-    }
-
-    // lower half + upper half, lane-wise, in the species of half the size
-    private static FloatVector halves(FloatVector v, VectorSpecies<Float> half) {
-        FloatVector lo = (FloatVector) v.reinterpretShape(half, 0);
-        FloatVector hi = (FloatVector) v.reinterpretShape(half, 1);
-        return lo.add(hi);
+        return s.lane(0) + s.lane(1);
     }
 }

@@ -48,6 +48,19 @@ public interface Tensor {
     /** Dot product of row {@code row} with {@code x[xOff .. xOff + cols())}, Vector API. */
     float dot(long row, float[] x, int xOff);
 
+    /**
+     * {@code out[outOff + i] = dot(first + i, x, xOff)} for {@code i < count}, the same floats as
+     * {@link #dot}: one call per run of rows, so that formats with multi-row kernels stream several
+     * rows against the same activations (one-token MoE experts and q/k/v rows use it). Like the
+     * {@code Kernels} spans it takes (array, offset) pairs.
+     */
+    default void dotRows(long first, int count, float[] x, int xOff, float[] out, int outOff) {
+        java.util.Objects.checkFromIndexSize(outOff, count, out.length);
+        for (int i = 0; i < count; i++) {
+            out[outOff + i] = dot(first + i, x, xOff);
+        }
+    }
+
     /** Scalar twin of {@link #dot}: the test oracle. */
     float dotScalar(long row, float[] x, int xOff);
 

@@ -103,12 +103,10 @@ public final class DenseFfn implements Block {
 
     /** One token: gate and up rows [start, end), then the activation. */
     void upRows(Scratch s, int start, int end) {
-        for (int r = start; r < end; r++) {
-            if (weights.gate() != null) {
-                s.gate[r] = weights.gate().dot(r, s.x, 0);
-            }
-            s.up[r] = weights.up().dot(r, s.x, 0);
+        if (weights.gate() != null) {
+            weights.gate().dotRows(start, end - start, s.x, 0, s.gate, start);
         }
+        weights.up().dotRows(start, end - start, s.x, 0, s.up, start);
         activation.apply(kernels, s.gate, s.up, start, end - start);
     }
 

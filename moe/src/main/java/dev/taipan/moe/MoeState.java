@@ -35,6 +35,7 @@ public final class MoeState implements BlockState {
     final int[] cursor;       // (nExpert)
     final DenseFfn.Scratch sharedScratch; // or null
     final float[] sharedOut;  // (maxBatch, dim) or empty
+    final float[] downRows;   // (nExpertUsed + 1, dim) one token: each expert's down rows, then the shared one
 
     // Decode: the token being processed, read by the tasks below.
     float[] decodeX;
@@ -73,6 +74,7 @@ public final class MoeState implements BlockState {
         this.cursor = new int[z.nExpert()];
         this.sharedScratch = sharedScratch;
         this.sharedOut = sharedScratch == null ? new float[0] : new float[gathered.length];
+        this.downRows = new float[size((long) (k + 1) * z.dim())];
         this.decodeUpTask = (start, end) -> owner.decodeUp(this, start, end);
         this.decodeDownTask = (start, end) -> owner.decodeDown(this, start, end);
         this.counts = new long[z.nExpert()];

@@ -200,14 +200,17 @@ public final class SparseMoe implements Block {
         int ff = sizes.ff();
         int routed = config.nExpertUsed() * ff;
         int split = Math.max(start, Math.min(end, routed));
-        for (int i = start; i < split; i++) {
+        // runs of rows of one expert at a time, so multi-row kernels stream them together
+        for (int i = start; i < split; ) {
             int j = i / ff;
             int r = i - j * ff;
+            int n = Math.min(split, (j + 1) * ff) - i;
             int e = s.selected[j];
             if (gateExperts != null) {
-                s.gate[i] = gateExperts[e].dot(r, s.decodeX, 0);
+                gateExperts[e].dotRows(r, n, s.decodeX, 0, s.gate, i);
             }
-            s.up[i] = upExperts[e].dot(r, s.decodeX, 0);
+            upExperts[e].dotRows(r, n, s.decodeX, 0, s.up, i);
+            i += n;
         }
         if (split > start) {
             config.activation().apply(kernels, s.gate, s.up, start, split - start);
@@ -215,33 +218,42 @@ public final class SparseMoe implements Block {
         if (split < end) {
             FfnWeights sw = weights.shared();
             DenseFfn.Scratch ss = s.sharedScratch;
-            for (int r = split - routed; r < end - routed; r++) {
-                if (sw.gate() != null) {
-                    ss.gate[r] = sw.gate().dot(r, s.decodeX, 0);
-                }
-                ss.up[r] = sw.up().dot(r, s.decodeX, 0);
+            int r0 = split - routed;
+            if (sw.gate() != null) {
+                sw.gate().dotRows(r0, end - split, s.decodeX, 0, ss.gate, r0);
             }
-            config.activation().apply(kernels, ss.gate, ss.up, split - routed, end - split);
+            sw.up().dotRows(r0, end - split, s.decodeX, 0, ss.up, r0);
+            config.activation().apply(kernels, ss.gate, ss.up, r0, end - split);
         }
     }
 
     /**
      * One token: output rows [start, end), the weighted sum over the chosen experts in order of
-     * choice, then plus the (gated) shared expert, as ggml adds them.
+     * choice, then plus the (gated) shared expert, as ggml adds them. Each expert's rows are
+     * computed as one run first ({@link Tensor#dotRows}), then summed per row in that order.
      */
     void decodeDown(MoeState s, int start, int end) {
         int ff = sizes.ff();
+        int dim = sizes.dim();
         int k = config.nExpertUsed();
+        int n = end - start;
         float[] h = gateExperts != null ? s.gate : s.up;
+        float[] rows = s.downRows;
+        for (int j = 0; j < k; j++) {
+            downExperts[s.selected[j]].dotRows(start, n, h, j * ff, rows, j * dim + start);
+        }
         Tensor sharedDown = shared == null ? null : weights.shared().down();
-        float[] sh = shared == null ? null : (gateExperts != null ? s.sharedScratch.gate : s.sharedScratch.up);
+        if (sharedDown != null) {
+            float[] sh = gateExperts != null ? s.sharedScratch.gate : s.sharedScratch.up;
+            sharedDown.dotRows(start, n, sh, 0, rows, k * dim + start);
+        }
         for (int r = start; r < end; r++) {
             float acc = 0f;
             for (int j = 0; j < k; j++) {
-                acc += s.weights[j] * downExperts[s.selected[j]].dot(r, h, j * ff);
+                acc += s.weights[j] * rows[j * dim + r];
             }
             if (sharedDown != null) {
-                acc += s.sharedGateValue * sharedDown.dot(r, sh, 0);
+                acc += s.sharedGateValue * rows[k * dim + r];
             }
             s.decodeOut[r] = acc;
         }

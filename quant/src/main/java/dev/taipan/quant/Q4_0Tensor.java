@@ -91,7 +91,7 @@ public final class Q4_0Tensor extends QuantizedTensor {
         par.forRange(n, (start, end) -> {
             int r = start;
             for (; r + 1 < end; r += 2) {
-                dotTwoRows(r, x, out);
+                dotTwoRows(r, x, 0, out, r);
             }
             if (r < end) {
                 out[r] = dot(r, x, 0);
@@ -99,18 +99,44 @@ public final class Q4_0Tensor extends QuantizedTensor {
         });
     }
 
-    /** {@code out[r] = dot(r, x, 0)} and {@code out[r + 1] = dot(r + 1, x, 0)}. */
-    private void dotTwoRows(int r, float[] x, float[] out) {
-        long offA = r * rowBytes;
+    /** Pairs of rows through {@link #dotTwoRows}; the same floats as {@link #dot}. */
+    @Override
+    public void dotRows(long first, int count, float[] x, int xOff, float[] out, int outOff) {
+        if (count == 0) {
+            return;
+        }
+        checkDot(first, x, xOff);
+        Objects.checkIndex(first + count - 1, rows());
+        Objects.checkFromIndexSize(outOff, count, out.length);
+        int i = 0;
+        for (; i + 1 < count; i += 2) {
+            dotTwoRows(first + i, x, xOff, out, outOff + i);
+        }
+        if (i < count) {
+            out[outOff + i] = dot(first + i, x, xOff);
+        }
+    }
+
+    /** {@code out[o] = dot(row, x, xOff)} and {@code out[o + 1] = dot(row + 1, x, xOff)}. */
+    private void dotTwoRows(long row, float[] x, int xOff, float[] out, int o) {
+        long offA = row * rowBytes;
         long offB = offA + rowBytes;
         FloatVector accA = FloatVector.zero(F);
         FloatVector accB = FloatVector.zero(F);
-        for (int b = 0, xi = 0; b < blocksPerRow; b++, offA += 18, offB += 18, xi += 32) {
+        for (int b = 0, xi = xOff; b < blocksPerRow; b++, offA += 18, offB += 18, xi += 32) {
             accA = blockDot(offA, x, xi).fma(FloatVector.broadcast(F, fp16(offA)), accA);
             accB = blockDot(offB, x, xi).fma(FloatVector.broadcast(F, fp16(offB)), accB);
         }
-        out[r] = Lanes.sum(accA);
-        out[r + 1] = Lanes.sum(accB);
+        if (L == 16) {
+            // Lanes.sumPair written out: a call here would not be inlined (C2's node budget)
+            FloatVector s = accA.blend(accB, Lanes.F512_HIGH).add(accB.blend(accA, Lanes.F512_HIGH).rearrange(Lanes.F512_8));
+            s = s.add(s.rearrange(Lanes.F512_4));
+            s = s.add(s.rearrange(Lanes.F512_2));
+            out[o] = s.lane(0) + s.lane(1);
+            out[o + 1] = s.lane(8) + s.lane(9);
+        } else {
+            Lanes.sumPair(accA, accB, out, o);
+        }
     }
 
     /** Lane-wise partial sums of {@code (q[i] - 8) * x[xi + i]} over one block at {@code off}. */

@@ -1,6 +1,8 @@
 package dev.taipan.quant;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taipan.tensor.DType;
@@ -81,6 +83,35 @@ class QuantMatmulTest {
                 }
                 assertArrayEquals(scalar, vec, type + " rows " + first + ".." + (first + count));
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K"})
+    void dotRowsEqualsDotBitForBit(DType type) {
+        Random rnd = new Random(13);
+        int cols = 4 * type.blockSize();
+        int rows = 11;
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = TensorFactory.create("w", type, Shape.of(rows, cols),
+                    VectorScalarTwinTest.randomBlocks(type, (long) rows * 4, rnd, arena));
+            int xOff = 3;
+            float[] x = new float[xOff + cols + 2];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            for (int first = 0; first < rows; first++) {
+                for (int count = 0; first + count <= rows; count++) {
+                    float[] out = new float[count + 5];
+                    w.dotRows(first, count, x, xOff, out, 2);
+                    for (int i = 0; i < count; i++) {
+                        assertEquals(w.dot(first + i, x, xOff), out[2 + i], type + " rows " + first + "+" + count + " at " + i);
+                    }
+                    assertEquals(0f, out[0]);
+                    assertEquals(0f, out[1]);
+                }
+            }
+            assertThrows(IndexOutOfBoundsException.class, () -> w.dotRows(rows - 1, 2, x, xOff, new float[4], 0));
         }
     }
 }

@@ -2,14 +2,12 @@ package dev.taipan.quant;
 
 import dev.taipan.tensor.DType;
 import dev.taipan.tensor.Lanes;
-import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q8_0: blocks of 32 weights, {@code w = d * q} with an fp16 scale {@code d} and int8 {@code q}
@@ -75,46 +73,11 @@ public final class Q8_0Tensor extends QuantizedTensor {
     }
 
     /**
-     * Rows are taken in pairs, so each step streams two rows (two prefetch streams) against the
-     * same activation registers; each row is accumulated exactly as {@link #dot} does, so the
-     * results equal {@code dot(r, x, 0)} bit for bit.
+     * Both rows stream against the same activation registers (two prefetch streams); each is
+     * accumulated exactly as {@link #dot} does, so the results equal it bit for bit.
      */
     @Override
-    public void matvec(float[] out, float[] x, Parallel par) {
-        int n = Math.toIntExact(rows());
-        Objects.checkFromIndexSize(0, n, out.length);
-        Objects.checkFromIndexSize(0, cols(), x.length);
-        par.forRange(n, (start, end) -> {
-            int r = start;
-            for (; r + 1 < end; r += 2) {
-                dotTwoRows(r, x, 0, out, r);
-            }
-            if (r < end) {
-                out[r] = dot(r, x, 0);
-            }
-        });
-    }
-
-    /** Pairs of rows through {@link #dotTwoRows}; the same floats as {@link #dot}. */
-    @Override
-    public void dotRows(long first, int count, float[] x, int xOff, float[] out, int outOff) {
-        if (count == 0) {
-            return;
-        }
-        checkDot(first, x, xOff);
-        Objects.checkIndex(first + count - 1, rows());
-        Objects.checkFromIndexSize(outOff, count, out.length);
-        int i = 0;
-        for (; i + 1 < count; i += 2) {
-            dotTwoRows(first + i, x, xOff, out, outOff + i);
-        }
-        if (i < count) {
-            out[outOff + i] = dot(first + i, x, xOff);
-        }
-    }
-
-    /** {@code out[o] = dot(row, x, xOff)} and {@code out[o + 1] = dot(row + 1, x, xOff)}. */
-    private void dotTwoRows(long row, float[] x, int xOff, float[] out, int o) {
+    void dotTwoRows(long row, float[] x, int xOff, float[] out, int o) {
         long offA = row * rowBytes;
         long offB = offA + rowBytes;
         FloatVector accA = FloatVector.zero(F);

@@ -125,6 +125,41 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
         }
     }
 
+    /**
+     * {@code out[o] = dot(row, x, xOff)} and {@code out[o + 1] = dot(row + 1, x, xOff)}, the same
+     * floats; formats with a two-row kernel override it.
+     */
+    void dotTwoRows(long row, float[] x, int xOff, float[] out, int o) {
+        out[o] = dot(row, x, xOff);
+        out[o + 1] = dot(row + 1, x, xOff);
+    }
+
+    /** Rows in pairs through {@link #dotTwoRows}; the same floats as {@link #dot}. */
+    @Override
+    public final void dotRows(long first, int count, float[] x, int xOff, float[] out, int outOff) {
+        if (count == 0) {
+            return;
+        }
+        checkDot(first, x, xOff);
+        Objects.checkIndex(first + count - 1, rowCount);
+        Objects.checkFromIndexSize(outOff, count, out.length);
+        int i = 0;
+        for (; i + 1 < count; i += 2) {
+            dotTwoRows(first + i, x, xOff, out, outOff + i);
+        }
+        if (i < count) {
+            out[outOff + i] = dot(first + i, x, xOff);
+        }
+    }
+
+    /** Rows in pairs through {@link #dotTwoRows}, split across {@code par}'s workers. */
+    @Override
+    public final void matvec(float[] out, float[] x, Parallel par) {
+        Tensors.checkMatvec(this, out, x, 1);
+        int n = Math.toIntExact(rowCount);
+        par.forRange(n, (start, end) -> dotRows(start, end - start, x, 0, out, start));
+    }
+
     /** Batch size from which {@link #matmul} dequantizes tiles ({@link QuantMatmul}) instead of per-token dots. */
     int minTileTokens() {
         return QuantMatmul.MIN_TOKENS_SCALAR_DEQUANT;

@@ -53,11 +53,12 @@ public final class TileMatmul {
         d.check(out, w, x);
         int rows = d.rows();
         int nTokens = d.nTokens();
+        Call call = new Call(out, w, x, d, new float[12 * L]);
         int r = 0;
         for (; r + 4 <= rows; r += 4) {
             int t = 0;
             for (; t + 3 <= nTokens; t += 3) {
-                block4x3(out, w, x, d, r, t);
+                block4x3(call, r, t);
             }
             for (; t < nTokens; t++) {
                 for (int i = 0; i < 4; i++) {
@@ -87,8 +88,18 @@ public final class TileMatmul {
         }
     }
 
-    // rows r..r+3 times tokens t..t+2: 12 accumulators, each weight and token vector loaded once
-    private static void block4x3(float[] out, float[] w, float[] x, Dims d, int r, int t) {
+    /** The arrays of one {@link #multiply} call and its scratch for 12 accumulators' lanes. */
+    private record Call(float[] out, float[] w, float[] x, Dims d, float[] lanes) {
+    }
+
+    // rows r..r+3 times tokens t..t+2: 12 accumulators, each weight and token vector loaded once;
+    // they are stored to lanes and summed in scalars (twelve vector sums inline would exceed C2's
+    // inlining budget, and a sum that is not inlined boxes its vector)
+    private static void block4x3(Call call, int r, int t) {
+        float[] w = call.w();
+        float[] x = call.x();
+        float[] lanes = call.lanes();
+        Dims d = call.d();
         int cols = d.cols();
         int w0 = r * cols;
         int w1 = w0 + cols;
@@ -132,30 +143,30 @@ public final class TileMatmul {
             a31 = u.fma(v1, a31);
             a32 = u.fma(v2, a32);
         }
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, L);
+        a02.intoArray(lanes, 2 * L);
+        a10.intoArray(lanes, 3 * L);
+        a11.intoArray(lanes, 4 * L);
+        a12.intoArray(lanes, 5 * L);
+        a20.intoArray(lanes, 6 * L);
+        a21.intoArray(lanes, 7 * L);
+        a22.intoArray(lanes, 8 * L);
+        a30.intoArray(lanes, 9 * L);
+        a31.intoArray(lanes, 10 * L);
+        a32.intoArray(lanes, 11 * L);
         int o0 = t * d.outStride() + d.outOff() + r;
-        int o1 = o0 + d.outStride();
-        int o2 = o1 + d.outStride();
-        out[o0] = finish(a00, w, w0, x, x0, c, cols);
-        out[o1] = finish(a01, w, w0, x, x1, c, cols);
-        out[o2] = finish(a02, w, w0, x, x2, c, cols);
-        out[o0 + 1] = finish(a10, w, w1, x, x0, c, cols);
-        out[o1 + 1] = finish(a11, w, w1, x, x1, c, cols);
-        out[o2 + 1] = finish(a12, w, w1, x, x2, c, cols);
-        out[o0 + 2] = finish(a20, w, w2, x, x0, c, cols);
-        out[o1 + 2] = finish(a21, w, w2, x, x1, c, cols);
-        out[o2 + 2] = finish(a22, w, w2, x, x2, c, cols);
-        out[o0 + 3] = finish(a30, w, w3, x, x0, c, cols);
-        out[o1 + 3] = finish(a31, w, w3, x, x1, c, cols);
-        out[o2 + 3] = finish(a32, w, w3, x, x2, c, cols);
-    }
-
-    // the lanes' sum plus the scalar tail from column c
-    private static float finish(FloatVector acc, float[] w, int wOff, float[] x, int xOff, int c, int cols) {
-        float s = Lanes.sum(acc);
-        for (int i = c; i < cols; i++) {
-            s += w[wOff + i] * x[xOff + i];
+        for (int i = 0; i < 4; i++) {
+            int wi = w0 + i * cols;
+            for (int j = 0; j < 3; j++) {
+                int xj = x0 + j * cols;
+                float s = Lanes.sumInPlace(lanes, (i * 3 + j) * L, L);
+                for (int k = c; k < cols; k++) {
+                    s += w[wi + k] * x[xj + k];
+                }
+                call.out()[o0 + j * d.outStride() + i] = s;
+            }
         }
-        return s;
     }
 
     private static float dot(float[] w, int wOff, float[] x, int xOff, int cols) {
@@ -165,6 +176,10 @@ public final class TileMatmul {
         for (; c < bound; c += L) {
             acc = FloatVector.fromArray(F, w, wOff + c).fma(FloatVector.fromArray(F, x, xOff + c), acc);
         }
-        return finish(acc, w, wOff, x, xOff, c, cols);
+        float s = Lanes.sum(acc);
+        for (int i = c; i < cols; i++) {
+            s += w[wOff + i] * x[xOff + i];
+        }
+        return s;
     }
 }

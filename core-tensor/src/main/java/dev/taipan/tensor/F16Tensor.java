@@ -103,4 +103,18 @@ public final class F16Tensor extends AbstractTensor {
         }
         return sum;
     }
+
+    /**
+     * Batched matvec for prefill: from 2 tokens on, tiles of rows decoded once ({@link #row}) and
+     * multiplied by every token ({@link TiledMatmul}; decoding F16 costs about 13 vector operations per 16 values, so tiles pay from 2 tokens on), else the per-token dots.
+     */
+    @Override
+    public void matmul(float[] out, float[] x, int nTokens, Parallel par) {
+        if (nTokens >= 2) {
+            TiledMatmul.multiply(this, TiledMatmul.byRows(this), out, x, nTokens, par);
+        } else {
+            Tensors.checkMatvec(this, out, x, nTokens);
+            Tensors.matmulBlocked(this, out, x, nTokens, par);
+        }
+    }
 }

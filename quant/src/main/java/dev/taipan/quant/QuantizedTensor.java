@@ -5,6 +5,7 @@ import dev.taipan.tensor.DType;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensors;
+import dev.taipan.tensor.TiledMatmul;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -160,14 +161,18 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
         par.forRange(n, (start, end) -> dotRows(start, end - start, x, 0, out, start));
     }
 
-    /** Batch size from which {@link #matmul} dequantizes tiles ({@link QuantMatmul}) instead of per-token dots. */
+    /**
+     * Batch size from which {@link #matmul} dequantizes tiles ({@link TiledMatmul}) instead of
+     * per-token dots: 8 for the formats whose {@link #dequantizeRows} is the scalar loop, 2 where it
+     * is vectorized (the tile's decoding then costs less than one fused dot per token).
+     */
     int minTileTokens() {
-        return QuantMatmul.MIN_TOKENS_SCALAR_DEQUANT;
+        return 8;
     }
 
     /**
      * Batched matvec for prefill: from {@link #minTileTokens} tokens on, tiles of rows dequantized
-     * once and multiplied by every token ({@link QuantMatmul}); smaller batches take the per-token
+     * once and multiplied by every token ({@link TiledMatmul}); smaller batches take the per-token
      * fused dot ({@link Tensors#matmulBlocked}). Outputs equal {@code dot(r, x, t * cols())} up to
      * float summation order.
      */
@@ -175,7 +180,7 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
     public void matmul(float[] out, float[] x, int nTokens, Parallel par) {
         Tensors.checkMatvec(this, out, x, nTokens);
         if (nTokens >= minTileTokens()) {
-            QuantMatmul.multiply(this, out, x, nTokens, par);
+            TiledMatmul.multiply(this, this::dequantizeRows, out, x, nTokens, par);
         } else {
             Tensors.matmulBlocked(this, out, x, nTokens, par);
         }

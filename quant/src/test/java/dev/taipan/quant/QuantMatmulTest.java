@@ -9,13 +9,14 @@ import dev.taipan.tensor.DType;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
+import dev.taipan.tensor.TiledMatmul;
 import java.lang.foreign.Arena;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Prefill by dequantized tiles ({@link QuantMatmul}): every output against a float64 dot of the
+ * Prefill by dequantized tiles ({@link TiledMatmul}): every output against a float64 dot of the
  * exact dequantized row (bound {@code 1e-6 * sum|w * x|}), for batch sizes on both sides of each
  * format's threshold, row counts that leave partial tiles, 1 and 3 threads; and the vectorized
  * {@code dequantizeRows} of Q8_0/Q4_0 equal to the scalar per-block dequantization bit for bit.
@@ -28,7 +29,7 @@ class QuantMatmulTest {
     void matmulEqualsFloat64DotsOfTheDequantizedRows(DType type) {
         Random rnd = new Random(type.ordinal() * 17L + 3);
         int cols = 3 * type.blockSize();
-        int rows = QuantMatmul.tileRows(cols) * 2 + 5; // two whole tiles and a partial one
+        int rows = TiledMatmul.tileRows(cols) * 2 + 5; // two whole tiles and a partial one
         try (Arena arena = Arena.ofShared(); Parallel one = Parallel.create(1); Parallel three = Parallel.create(3)) {
             Tensor w = TensorFactory.create("w", type, Shape.of(rows, cols),
                     VectorScalarTwinTest.randomBlocks(type, (long) rows * 3, rnd, arena));

@@ -119,7 +119,7 @@ class VectorScalarTwinTest {
                 for (int r = 0; r < rows; r++) {
                     assertEquals(t.dot((long) e * rows + r, x, 0), out[r], type + " expert " + e + " row " + r);
                     for (int tok = 0; tok < nTokens; tok++) {
-                        // matmul may dequantize tiles (QuantMatmul): same products, other sum order
+                        // matmul may dequantize tiles (TiledMatmul): same products, other sum order
                         float dot = s.dot(r, x, tok * cols);
                         assertEquals(dot, outBatch[tok * rows + r], 1e-5f * (1f + Math.abs(dot)),
                                 type + " expert " + e + " row " + r + " token " + tok);

@@ -174,18 +174,5 @@ public final class BF16Tensor extends AbstractTensor {
         }
         return sum;
     }
-
-    /**
-     * Batched matvec for prefill: from 4 tokens on, tiles of rows decoded once ({@link #row}) and
-     * multiplied by every token ({@link TiledMatmul}; decoding a BF16 row is one shift per value, so tiles pay from 4 tokens on), else the per-token dots.
-     */
-    @Override
-    public void matmul(float[] out, float[] x, int nTokens, Parallel par) {
-        if (nTokens >= 4) {
-            TiledMatmul.multiply(this, TiledMatmul.byRows(this), out, x, nTokens, par);
-        } else {
-            Tensors.checkMatvec(this, out, x, nTokens);
-            Tensors.matmulBlocked(this, out, x, nTokens, par);
-        }
     }
 }

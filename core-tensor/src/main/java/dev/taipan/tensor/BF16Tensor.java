@@ -174,5 +174,4 @@ public final class BF16Tensor extends AbstractTensor {
         }
         return sum;
     }
-    }
 }

@@ -83,19 +83,6 @@ public final class Lanes {
         out[i + 1] = s.lane(8) + s.lane(9);
     }
 
-    /**
-     * The same sum over {@code n} lanes stored at {@code a[off ..]} (n a power of two, 1 to 16),
-     * for kernels that store many accumulators and add them up in scalars; overwrites them.
-     */
-    public static float sumInPlace(float[] a, int off, int n) {
-        for (int half = n / 2; half >= 1; half /= 2) {
-            for (int i = 0; i < half; i++) {
-                a[off + i] += a[off + i + half];
-            }
-        }
-        return a[off];
-    }
-
     /** Sum of the lanes of {@code v}, in the order of the class comment. */
     public static double sum(DoubleVector v) {
         DoubleVector s = v;

@@ -3,7 +3,8 @@ package dev.taipan.tensor;
 /**
  * Prefill of a matrix whose rows must be decoded to float (quantized blocks, F16, BF16): the rows are
  * cut into tiles of about {@value #TILE_FLOATS} floats, each tile is decoded once into a per-thread
- * buffer and multiplied by every token of the batch with {@link TileMatmul}. ggml's CPU backend
+ * buffer and multiplied by every token of the batch with {@link TileMatmul} (the batch is
+ * transposed once per call). ggml's CPU backend
  * splits the work the same way in spirit (convert once per batch, then a dense kernel); where ggml
  * quantizes the activations to Q8 for integer dots, the activations stay float here, so each output
  * is the float dot product of the exactly decoded row with the token, summed in another order than
@@ -16,6 +17,8 @@ public final class TiledMatmul {
     static final int TILE_FLOATS = 64 * 1024;
 
     private static final ThreadLocal<float[][]> BUFFER = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The calling thread's buffer for the transposed batch (read by every worker during a call). */
+    private static final ThreadLocal<float[][]> TOKENS = ThreadLocal.withInitial(() -> new float[1][0]);
 
     /** Decodes rows {@code [first, first + count)} to {@code dst} (row-major, from index 0), exactly. */
     @FunctionalInterface
@@ -43,13 +46,16 @@ public final class TiledMatmul {
         int cols = w.cols();
         int tile = tileRows(cols);
         int nTiles = (n + tile - 1) / tile;
+        float[][] holder = TOKENS.get();
+        TileMatmul.Tokens tokens = TileMatmul.Tokens.of(x, nTokens, cols, holder[0]);
+        holder[0] = tokens.xT();
         par.forRange(nTiles, (start, end) -> {
             float[] buf = buffer(tile * cols);
             for (int k = start; k < end; k++) {
                 int r0 = k * tile;
                 int rows = Math.min(n, r0 + tile) - r0;
                 decoder.decode(r0, rows, buf);
-                TileMatmul.multiply(out, buf, x, new TileMatmul.Dims(rows, cols, nTokens, n, r0));
+                TileMatmul.multiply(out, buf, tokens, new TileMatmul.Dims(rows, cols, nTokens, n, r0));
             }
         });
     }

@@ -14,7 +14,7 @@ class TileMatmulTest {
         Random rnd = new Random(5);
         for (int rows : new int[] {1, 3, 4, 5, 8, 11}) {
             for (int cols : new int[] {1, 7, 16, 33, 100}) {
-                for (int nTokens : new int[] {1, 2, 3, 4, 7}) {
+                for (int nTokens : new int[] {1, 2, 3, 4, 7, TileMatmul.LANES + 1, 2 * TileMatmul.LANES + 3}) {
                     int stride = rows + 3;
                     int off = 2;
                     float[] w = gaussian(rnd, rows * cols);
@@ -36,6 +36,7 @@ class TileMatmulTest {
                             String where = rows + "x" + cols + " tokens " + nTokens + " row " + r + " token " + t;
                             assertEquals(exact, vec[o], 1e-6 * mag + 1e-30, "vector " + where);
                             assertEquals(exact, sca[o], 1e-6 * mag + 1e-30, "scalar " + where);
+                            assertEquals(sca[o], vec[o], "vector equals its scalar twin bit for bit, " + where);
                         }
                     }
                     // the gaps between token rows and before the tile are left alone

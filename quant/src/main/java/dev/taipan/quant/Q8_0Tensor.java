@@ -5,7 +5,6 @@ import dev.taipan.tensor.Lanes;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
@@ -36,11 +35,7 @@ public final class Q8_0Tensor extends QuantizedTensor {
     /** Vector version of the inherited loop: {@code q * d} per block, the same floats as {@link #dequantizeBlock}. */
     @Override
     void dequantizeRows(long row, int count, float[] dst) {
-        if (count == 0) {
-            return;
-        }
-        Objects.checkIndex(row + count - 1, rows());
-        Objects.checkFromIndexSize(0, count * cols(), dst.length);
+        checkRows(row, count, dst);
         long off = row * rowBytes;
         int blocks = count * blocksPerRow;
         for (int b = 0, di = 0; b < blocks; b++, off += 34, di += 32) {

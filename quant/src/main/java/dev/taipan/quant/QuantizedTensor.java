@@ -121,6 +121,7 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
      * {@link #row} does. Formats override it with a Vector API version that gives the same floats.
      */
     void dequantizeRows(long row, int count, float[] dst) {
+        checkRows(row, count, dst);
         for (int i = 0; i < count; i++) {
             row(row + i, dst, i * colCount);
         }
@@ -208,6 +209,12 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
             }
         }
         return sum;
+    }
+
+    /** Bounds of {@link #dequantizeRows}: the rows exist and {@code dst} holds them all. */
+    final void checkRows(long row, int count, float[] dst) {
+        Objects.checkFromIndexSize(row, count, rowCount);
+        Objects.checkFromIndexSize(0, (long) count * colCount, dst.length);
     }
 
     /** Bounds of a dot product: the row exists and {@code x} holds a whole row from {@code xOff}. */

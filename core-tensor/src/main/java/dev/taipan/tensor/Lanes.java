@@ -18,7 +18,13 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Lanes {
 
-    /** Lanes rotated by 8, 4 and 2 (16-lane floats), for kernels that write {@link #sumPair}'s steps inline. */
+    /**
+     * Lanes rotated by 8, 4 and 2 (16-lane floats), also for two-row kernels that sum two
+     * accumulators in one tree written inline (a call there would not be inlined by C2, and a vector
+     * crossing a call is boxed): blend a's lanes 0..7 with b's 8..15, add the other halves rotated
+     * by 8, then rotate-add by 4 and 2; a's sum is {@code lane(0) + lane(1)}, b's
+     * {@code lane(8) + lane(9)}, each equal to {@link #sum} bit for bit.
+     */
     public static final VectorShuffle<Float> F512_8 = rotation(FloatVector.SPECIES_512, 8);
     public static final VectorShuffle<Float> F512_4 = rotation(FloatVector.SPECIES_512, 4);
     public static final VectorShuffle<Float> F512_2 = rotation(FloatVector.SPECIES_512, 2);
@@ -28,7 +34,7 @@ public final class Lanes {
     private static final VectorShuffle<Double> D512_4 = rotation(DoubleVector.SPECIES_512, 4);
     private static final VectorShuffle<Double> D512_2 = rotation(DoubleVector.SPECIES_512, 2);
     private static final VectorShuffle<Double> D256_2 = rotation(DoubleVector.SPECIES_256, 2);
-    /** Lanes 8..15 of a 512-bit float vector. */
+    /** Lanes 8..15 of a 512-bit float vector (the blend of the two-row trees above). */
     public static final VectorMask<Float> F512_HIGH = VectorMask.fromLong(FloatVector.SPECIES_512, 0xFF00L);
 
     private Lanes() {
@@ -61,26 +67,6 @@ public final class Lanes {
             }
         }
         return s.lane(0) + s.lane(1);
-    }
-
-    /**
-     * {@code out[i] = sum(a)} and {@code out[i + 1] = sum(b)}, bit for bit; with 16 lanes the two
-     * trees share their vectors (the first step pairs a's halves in lanes 0..7 and b's in 8..15),
-     * which keeps two-row kernels small enough for C2 to inline everything.
-     */
-    public static void sumPair(FloatVector a, FloatVector b, float[] out, int i) {
-        if (a.length() != 16) {
-            out[i] = sum(a);
-            out[i + 1] = sum(b);
-            return;
-        }
-        FloatVector lowA = a.blend(b, F512_HIGH);                    // a0..a7, b8..b15
-        FloatVector lowB = b.blend(a, F512_HIGH).rearrange(F512_8);  // a8..a15, b0..b7
-        FloatVector s = lowA.add(lowB);
-        s = s.add(s.rearrange(F512_4));
-        s = s.add(s.rearrange(F512_2));
-        out[i] = s.lane(0) + s.lane(1);
-        out[i + 1] = s.lane(8) + s.lane(9);
     }
 
     /** Sum of the lanes of {@code v}, in the order of the class comment. */

@@ -49,26 +49,6 @@ class LanesTest {
         }
     }
 
-    @Test
-    void pairSumsEqualTwoSums() {
-        Random rnd = new Random(5);
-        for (VectorSpecies<Float> sp : new VectorSpecies[] {FloatVector.SPECIES_128, FloatVector.SPECIES_256,
-                FloatVector.SPECIES_512}) {
-            for (int rep = 0; rep < 200; rep++) {
-                float[] a = new float[sp.length()];
-                float[] b = new float[sp.length()];
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3));
-                    b[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3));
-                }
-                float[] out = new float[4];
-                Lanes.sumPair(FloatVector.fromArray(sp, a, 0), FloatVector.fromArray(sp, b, 0), out, 1);
-                assertEquals(halvingOrder(a), out[1], sp + " rep " + rep);
-                assertEquals(halvingOrder(b), out[2], sp + " rep " + rep);
-            }
-        }
-    }
-
     // lane i + lane i + n/2 down to 4 lanes, then (l0 + l2) + (l1 + l3); 2 lanes: l0 + l1
     private static float halvingOrder(float[] a) {
         float[] s = a;

@@ -87,14 +87,15 @@ public final class Q4_0Tensor extends QuantizedTensor {
             accB = blockDot(offB, x, xi).fma(FloatVector.broadcast(F, fp16(offB)), accB);
         }
         if (L == 16) {
-            // Lanes.sumPair written out: a call here would not be inlined (C2's node budget)
+            // both rows' sums in one tree, written out (see Lanes.F512_8): equal to Lanes.sum each
             FloatVector s = accA.blend(accB, Lanes.F512_HIGH).add(accB.blend(accA, Lanes.F512_HIGH).rearrange(Lanes.F512_8));
             s = s.add(s.rearrange(Lanes.F512_4));
             s = s.add(s.rearrange(Lanes.F512_2));
             out[o] = s.lane(0) + s.lane(1);
             out[o + 1] = s.lane(8) + s.lane(9);
         } else {
-            Lanes.sumPair(accA, accB, out, o);
+            out[o] = Lanes.sum(accA);
+            out[o + 1] = Lanes.sum(accB);
         }
     }
 

@@ -179,10 +179,10 @@ public abstract sealed class QuantizedTensor extends AbstractTensor
      */
     @Override
     public void matmul(float[] out, float[] x, int nTokens, Parallel par) {
-        Tensors.checkMatvec(this, out, x, nTokens);
         if (nTokens >= minTileTokens()) {
             TiledMatmul.multiply(this, this::dequantizeRows, out, x, nTokens, par);
         } else {
+            Tensors.checkMatvec(this, out, x, nTokens);
             Tensors.matmulBlocked(this, out, x, nTokens, par);
         }
     }

@@ -1,0 +1,111 @@
+package dev.taipan.bench;
+
+import dev.taipan.quant.TensorFactory;
+import dev.taipan.tensor.DType;
+import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.Shape;
+import dev.taipan.tensor.Tensor;
+import dev.taipan.tensor.Tensors;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Quick same-run ratios for the prefill and decode kernels (not JMH: a few seconds, for the
+ * figures quoted in benchmarks/README.md "Second session"):
+ * <ul>
+ *   <li>{@code prefill}: {@code Tensor.matmul} of a 2048 x 2048 matrix and 64 tokens on 2 threads
+ *   (tiles decoded once, {@code TiledMatmul}) against {@link Tensors#matmulBlocked} (one fused
+ *   dequantizing dot per row and token, the path every type used before), per type;</li>
+ *   <li>{@code matvec}: ns per 32-weight block of the Q8_0/Q4_0 {@code matvec} on one thread, for a
+ *   matrix in cache (256 rows, about 0.5 MB) and one of 1 GiB (from DRAM).</li>
+ * </ul>
+ * Each figure is the best of 5 timed rounds after 2 untimed ones.
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp "$(cat examples/target/classpath.txt)" dev.taipan.bench.KernelProbe
+ * </pre>
+ */
+public final class KernelProbe {
+    private static final int COLS = 2048;
+
+    private KernelProbe() {
+    }
+
+    public static void main(String[] args) {
+        boolean all = args.length == 0;
+        if (all || Arrays.asList(args).contains("prefill")) {
+            prefill();
+        }
+        if (all || Arrays.asList(args).contains("matvec")) {
+            matvec();
+        }
+    }
+
+    private static void prefill() {
+        int rows = 2048;
+        int nTokens = 64;
+        float[] x = new float[nTokens * COLS];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i * 0.37);
+        }
+        float[] out = new float[nTokens * rows];
+        try (Arena arena = Arena.ofShared(); Parallel par = Parallel.create(2)) {
+            for (DType type : new DType[] {DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0}) {
+                Tensor w = TensorFactory.create("w", type, Shape.of(rows, COLS), fill(arena, type, rows));
+                double tiles = bestMillis(() -> w.matmul(out, x, nTokens, par));
+                double dots = bestMillis(() -> Tensors.matmulBlocked(w, out, x, nTokens, par));
+                System.out.printf(Locale.ROOT, "prefill %-5s %d x %d, %d tokens, 2 threads: matmul %.1f ms, "
+                        + "per-token dots %.1f ms, ratio %.2fx%n", type, rows, COLS, nTokens, tiles, dots, dots / tiles);
+            }
+        }
+    }
+
+    private static void matvec() {
+        float[] x = new float[COLS];
+        for (int i = 0; i < COLS; i++) {
+            x[i] = (float) Math.cos(i * 0.11);
+        }
+        try (Arena arena = Arena.ofShared(); Parallel one = Parallel.create(1)) {
+            for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
+                for (int rows : new int[] {256, (int) (OffHeap.GIB / type.byteSize(COLS))}) {
+                    Tensor w = TensorFactory.create("w", type, Shape.of(rows, COLS), fill(arena, type, rows));
+                    float[] out = new float[rows];
+                    double ms = bestMillis(() -> w.matvec(out, x, one));
+                    double blocks = (double) rows * COLS / 32;
+                    System.out.printf(Locale.ROOT, "matvec  %-5s %7d rows (%s), 1 thread: %.2f ns per block%n",
+                            type, rows, rows == 256 ? "in cache" : "1 GiB", ms * 1e6 / blocks);
+                }
+            }
+        }
+    }
+
+    private static MemorySegment fill(Arena arena, DType type, int rows) {
+        long bytes = rows * type.byteSize(COLS);
+        return switch (type) {
+            case F16 -> OffHeap.random(arena, bytes, OffHeap.Encoding.F16, 5);
+            case BF16 -> OffHeap.random(arena, bytes, OffHeap.Encoding.BF16, 5);
+            default -> QuantMatvecBench.randomBlocks(arena, type, bytes, 5);
+        };
+    }
+
+    // best wall time of one call, in ms; enough calls per round for about 0.2 s
+    private static double bestMillis(Runnable call) {
+        long t0 = System.nanoTime();
+        call.run();
+        long once = Math.max(1, System.nanoTime() - t0);
+        int reps = (int) Math.max(1, Math.min(1000, 200_000_000L / once));
+        double best = Double.MAX_VALUE;
+        for (int round = 0; round < 7; round++) {
+            long start = System.nanoTime();
+            for (int i = 0; i < reps; i++) {
+                call.run();
+            }
+            double ms = (System.nanoTime() - start) / 1e6 / reps;
+            if (round >= 2) {
+                best = Math.min(best, ms);
+            }
+        }
+        return best;
+    }
+}

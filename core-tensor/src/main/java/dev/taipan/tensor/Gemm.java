@@ -43,23 +43,16 @@ public final class Gemm {
     /** Rows of {@code B} per OpenBLAS call of {@link #matmulWeights}. */
     private static final int ROW_BLOCK = 64;
 
-    private static final MethodHandle SGEMM;
-    private static final MethodHandle SET_THREADS;
-    private static volatile int blasThreads = -1;
-
-    static {
-        MethodHandle[] handles = loadNative();
-        SGEMM = handles[0];
-        SET_THREADS = handles[1];
-    }
+    private static final MethodHandle SGEMM = loadNative();
 
     private Gemm() {
     }
 
-    private static MethodHandle[] loadNative() {
+    // cblas_sgemm, with OpenBLAS set to one thread (the pool's threads make the calls), or null
+    private static MethodHandle loadNative() {
         if (!Boolean.parseBoolean(System.getProperty("taipan.blas", "true"))) {
             LOG.log(System.Logger.Level.INFO, "OpenBLAS disabled by -Dtaipan.blas=false: F32 GEMM uses the pure-Java path");
-            return new MethodHandle[2];
+            return null;
         }
         try {
             Path jni = Path.of(Loader.load(openblas_nolapack.class));
@@ -75,14 +68,15 @@ public final class Gemm {
                     f32, ptr, i32);
             MethodHandle gemm = linker.downcallHandle(lookup.findOrThrow("cblas_sgemm"), sgemm,
                     Linker.Option.critical(true));
-            MethodHandle threads = lookup.find("openblas_set_num_threads")
-                    .map(f -> linker.downcallHandle(f, FunctionDescriptor.ofVoid(i32)))
-                    .orElse(null);
-            return new MethodHandle[] {gemm, threads};
+            var setThreads = lookup.find("openblas_set_num_threads");
+            if (setThreads.isPresent()) {
+                linker.downcallHandle(setThreads.get(), FunctionDescriptor.ofVoid(i32)).invokeExact(1);
+            }
+            return gemm;
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.WARNING, "OpenBLAS could not be loaded (" + t
                     + "): F32 GEMM uses the pure-Java path");
-            return new MethodHandle[2];
+            return null;
         }
     }
 
@@ -159,10 +153,6 @@ public final class Gemm {
             return;
         }
         try {
-            if (blasThreads != 1 && SET_THREADS != null) {
-                SET_THREADS.invokeExact(1);
-                blasThreads = 1;
-            }
             SGEMM.invokeExact(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, d.m(), d.n(), d.k(), 1f, a,
                     Math.max(1, d.k()), b, Math.max(1, d.k()), 0f, c, Math.max(1, s.ldc()));
         } catch (RuntimeException | Error e) {

@@ -9,14 +9,25 @@ package dev.taipan.runtime;
  * @param maxBatch      most tokens per forward pass during prefill
  * @param kernels       which kernel implementation runs the model
  * @param offload       how many layers run on an OpenCL device, and which device
+ * @param weights       whether Q8_0/Q4_0 matrices are repacked for decode (default) or used as mapped
  */
-public record LoadOptions(int threads, int contextLength, int maxBatch, KernelChoice kernels, Offload offload) {
+public record LoadOptions(int threads, int contextLength, int maxBatch, KernelChoice kernels, Offload offload,
+        WeightLayout weights) {
 
     /** Context used when the caller does not ask for one and the model trained on more. */
     public static final int DEFAULT_CONTEXT_CAP = 4096;
 
     /** Vector API kernels (the default), or their scalar twins (tests, debugging). */
     public enum KernelChoice { VECTOR, SCALAR }
+
+    /**
+     * How Q8_0 and Q4_0 matrices are held. {@code REPACKED} (the default, like llama.cpp's CPU
+     * repack buffers): a copy in 16-row groups made at load ({@code dev.taipan.quant.RepackedTensor}),
+     * which one-token decode reads about twice as fast; it costs off-heap memory the size of those
+     * matrices, and prefill still reads the mapped file. {@code MAPPED}: only the memory-mapped file
+     * (llama.cpp's {@code --no-repack}).
+     */
+    public enum WeightLayout { REPACKED, MAPPED }
 
     /**
      * Accelerator offload, like llama.cpp's {@code -ngl}: the weights of layers {@code blk.0 ..
@@ -40,7 +51,7 @@ public record LoadOptions(int threads, int contextLength, int maxBatch, KernelCh
 
     /** Options without offload (every layer on the CPU). */
     public LoadOptions(int threads, int contextLength, int maxBatch, KernelChoice kernels) {
-        this(threads, contextLength, maxBatch, kernels, Offload.NONE);
+        this(threads, contextLength, maxBatch, kernels, Offload.NONE, WeightLayout.REPACKED);
     }
 
     public LoadOptions {
@@ -53,6 +64,9 @@ public record LoadOptions(int threads, int contextLength, int maxBatch, KernelCh
         if (offload == null) {
             throw new IllegalArgumentException("offload must not be null (use Offload.NONE)");
         }
+        if (weights == null) {
+            throw new IllegalArgumentException("weights must not be null (use WeightLayout.REPACKED)");
+        }
     }
 
     public static LoadOptions defaults() {
@@ -60,28 +74,33 @@ public record LoadOptions(int threads, int contextLength, int maxBatch, KernelCh
     }
 
     public LoadOptions withThreads(int n) {
-        return new LoadOptions(n, contextLength, maxBatch, kernels, offload);
+        return new LoadOptions(n, contextLength, maxBatch, kernels, offload, weights);
     }
 
     public LoadOptions withContextLength(int n) {
-        return new LoadOptions(threads, n, maxBatch, kernels, offload);
+        return new LoadOptions(threads, n, maxBatch, kernels, offload, weights);
     }
 
     public LoadOptions withMaxBatch(int n) {
-        return new LoadOptions(threads, contextLength, n, kernels, offload);
+        return new LoadOptions(threads, contextLength, n, kernels, offload, weights);
     }
 
     public LoadOptions withKernels(KernelChoice k) {
-        return new LoadOptions(threads, contextLength, maxBatch, k, offload);
+        return new LoadOptions(threads, contextLength, maxBatch, k, offload, weights);
     }
 
     /** Offloads the first {@code n} layers to the OpenCL device chosen by {@link #withDevice} (0 = none). */
     public LoadOptions withGpuLayers(int n) {
-        return new LoadOptions(threads, contextLength, maxBatch, kernels, new Offload(n, offload.device()));
+        return new LoadOptions(threads, contextLength, maxBatch, kernels, new Offload(n, offload.device()), weights);
     }
 
     /** The OpenCL device for offloaded layers, by index ({@code taipan info --devices}); -1 = auto. */
     public LoadOptions withDevice(int index) {
-        return new LoadOptions(threads, contextLength, maxBatch, kernels, new Offload(offload.gpuLayers(), index));
+        return new LoadOptions(threads, contextLength, maxBatch, kernels, new Offload(offload.gpuLayers(), index), weights);
+    }
+
+    /** Repacked Q8_0/Q4_0 matrices (default) or the mapped file only. */
+    public LoadOptions withWeights(WeightLayout layout) {
+        return new LoadOptions(threads, contextLength, maxBatch, kernels, offload, layout);
     }
 }

@@ -46,6 +46,7 @@ public final class Taipan {
         try {
             String arch = architectureOf(source);
             source = OffloadSource.wrap(source, options.offload());
+            source = RepackSource.wrap(source, options.weights());
             parallel = Parallel.create(options.threads());
             Kernels kernels = options.kernels() == LoadOptions.KernelChoice.SCALAR ? Kernels.scalar() : Kernels.vector();
             Network network = ArchitectureRegistry.get(arch, source.path().toString())

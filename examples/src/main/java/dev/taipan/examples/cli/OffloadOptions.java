@@ -7,8 +7,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code --gpu-layers N} and {@code --device I}: how many layers run on an OpenCL device (like
- * llama.cpp's {@code -ngl}) and which device ({@code taipan info --devices} lists them).
+ * Where the weights live: {@code --gpu-layers N} and {@code --device I}, how many layers run on an
+ * OpenCL device (like llama.cpp's {@code -ngl}) and which device ({@code taipan info --devices} lists
+ * them); {@code --no-repack}, the Q8_0/Q4_0 matrices used as mapped instead of repacked for decode.
  */
 public final class OffloadOptions {
 
@@ -39,8 +40,14 @@ public final class OffloadOptions {
         this.device = index;
     }
 
-    /** {@code options} with this offload. */
+    @Option(names = {"-nr", "--no-repack"},
+            description = "Use the memory-mapped Q8_0/Q4_0 matrices as they are, without the repacked copy"
+                    + " made at load for decode (as llama.cpp's --no-repack): less memory, slower decode.")
+    private boolean noRepack;
+
+    /** {@code options} with this offload and weight layout. */
     public LoadOptions apply(LoadOptions options) {
-        return options.withGpuLayers(gpuLayers).withDevice(device);
+        return options.withGpuLayers(gpuLayers).withDevice(device)
+                .withWeights(noRepack ? LoadOptions.WeightLayout.MAPPED : LoadOptions.WeightLayout.REPACKED);
     }
 }

@@ -1,6 +1,7 @@
 package dev.taipan.loaders.gguf;
 
 import dev.taipan.loaders.MapMetadata;
+import dev.taipan.loaders.MappedFile;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.ModelFormatException;
 import dev.taipan.loaders.TensorSource;
@@ -10,10 +11,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,8 +73,8 @@ public final class GgufFile implements TensorSource {
             throw new ModelFormatException(origin + ": not a regular file (" + path + ")");
         }
         Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        try {
+            MemorySegment seg = MappedFile.map(path, arena);
             return new GgufFile(path, origin, arena, seg, GgufParser.parse(origin, seg));
         } catch (IOException e) {
             arena.close();

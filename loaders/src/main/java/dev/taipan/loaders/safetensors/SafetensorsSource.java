@@ -3,6 +3,7 @@ package dev.taipan.loaders.safetensors;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taipan.loaders.HfConfig;
 import dev.taipan.loaders.MapMetadata;
+import dev.taipan.loaders.MappedFile;
 import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.ModelFormatException;
 import dev.taipan.loaders.TensorSource;
@@ -13,10 +14,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -192,8 +191,8 @@ public final class SafetensorsSource implements TensorSource {
         if (!Files.isRegularFile(file)) {
             throw new ModelFormatException(origin + ": not a regular file (" + file + ")");
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        try {
+            MemorySegment seg = MappedFile.map(file, arena);
             return new Shard(origin, seg, SafetensorsHeader.parse(origin, seg));
         } catch (IOException e) {
             throw new UncheckedIOException(origin + ": cannot read: " + e.getMessage(), e);

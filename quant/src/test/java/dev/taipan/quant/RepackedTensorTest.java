@@ -1,0 +1,349 @@
+package dev.taipan.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taipan.tensor.DType;
+import dev.taipan.tensor.F32Tensor;
+import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.Shape;
+import dev.taipan.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link RepackedTensor} against the mapped Q8_0/Q4_0 tensor it was made from, on random blocks
+ * with finite fp16 scales and shapes of whole {@link RepackedTensor#G}-row groups: dequantization
+ * ({@code row}, {@code get}) bit for bit; {@code dot} equal to its scalar twin bit for bit and to a
+ * float64 dot of the dequantized row within {@code 1e-6 * sum|w * x|}; {@code dotRows} over runs
+ * aligned and unaligned to the groups, and {@code matvec} with 1 and 3 threads, equal to
+ * {@code dot} bit for bit; prefill {@code matmul} equal to the source's; 3-D slices; the
+ * documented byte layout; what {@code supports} accepts; bounds. Arenas are shared: {@code of}
+ * repacks on the common pool's threads.
+ */
+class RepackedTensorTest {
+    private static final int G = RepackedTensor.G;
+    private static final ValueLayout.OfFloat LE_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    static Stream<Arguments> cases() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
+            for (Shape shape : new Shape[] {Shape.of(G, 32), Shape.of(3L * G, 96), Shape.of(5L * G, 64),
+                    Shape.of(3, 2L * G, 64)}) {
+                b.add(Arguments.of(type, shape));
+            }
+        }
+        return b.build();
+    }
+
+    /** The mapped tensor {@code name} of {@code shape}, random blocks from {@code seed}. */
+    private static QuantizedTensor source(DType type, Shape shape, long seed, Arena arena) {
+        long blocks = shape.elementCount() / type.blockSize();
+        return (QuantizedTensor) TensorFactory.create("blk.7.w", type, shape,
+                VectorScalarTwinTest.randomBlocks(type, blocks, new Random(seed), arena));
+    }
+
+    private static float[] gaussian(int n, Random rnd) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        return x;
+    }
+
+    @Test
+    void groupIsOneFloatVector() {
+        assertEquals(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), G);
+        assertTrue(G == 8 || G == 16, "tests assume 8 or 16 float lanes, got " + G);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void dequantizesExactlyLikeTheSource(DType type, Shape shape) {
+        try (Arena arena = Arena.ofShared()) {
+            QuantizedTensor src = source(type, shape, 1, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            assertEquals("blk.7.w", rep.name());
+            assertEquals(type, rep.type());
+            assertEquals(shape, rep.shape());
+            int cols = src.cols();
+            float[] want = new float[cols + 3];
+            float[] got = new float[cols + 3];
+            for (long r = 0; r < src.rows(); r++) {
+                src.row(r, want, 3);
+                rep.row(r, got, 3);
+                for (int c = 0; c < cols; c++) {
+                    assertEquals(want[3 + c], got[3 + c], type + " row " + r + " col " + c);
+                    assertEquals(want[3 + c], rep.get(r * cols + c), type + " get of row " + r + " col " + c);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void dotEqualsItsScalarTwinAndIsCloseToTheExactDot(DType type, Shape shape) {
+        Random rnd = new Random(2);
+        try (Arena arena = Arena.ofShared()) {
+            QuantizedTensor src = source(type, shape, 3, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            int cols = src.cols();
+            float[] x = gaussian(7 + cols + 2, rnd);
+            float[] w = new float[cols];
+            for (int xOff : new int[] {0, 7}) {
+                for (long r = 0; r < src.rows(); r++) {
+                    String where = type + " row " + r + " xOff " + xOff;
+                    float dot = rep.dot(r, x, xOff);
+                    assertEquals(rep.dotScalar(r, x, xOff), dot, where + ": vector vs scalar twin");
+                    src.row(r, w, 0);
+                    double exact = 0;
+                    double mag = 0;
+                    for (int c = 0; c < cols; c++) {
+                        double p = (double) w[c] * x[xOff + c];
+                        exact += p;
+                        mag += Math.abs(p);
+                    }
+                    double bound = 1e-6 * mag + Double.MIN_NORMAL;
+                    assertTrue(Math.abs(dot - exact) <= bound, where + ": " + dot + " vs exact " + exact);
+                    float mapped = src.dot(r, x, xOff);
+                    assertTrue(Math.abs(dot - mapped) <= 2 * bound, where + ": " + dot + " vs mapped " + mapped);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void runsOfDotRowsEqualDotAndWriteOnlyTheirRange(DType type, Shape shape) {
+        Random rnd = new Random(4);
+        try (Arena arena = Arena.ofShared()) {
+            RepackedTensor rep = RepackedTensor.of(source(type, shape, 5, arena), arena);
+            int rows = Math.toIntExact(rep.rows());
+            int xOff = 5;
+            float[] x = gaussian(xOff + rep.cols(), rnd);
+            float[] dots = new float[rows];
+            for (int r = 0; r < rows; r++) {
+                dots[r] = rep.dot(r, x, xOff);
+            }
+            int outOff = 2;
+            float[] out = new float[outOff + rows + 3];
+            // runs starting on, just after and just before group boundaries; whole, partial and
+            // double groups, and every run to the end
+            for (int first : new int[] {0, 1, 3, G - 1, G, G + 5, 2 * G - 1, rows - 1}) {
+                for (int count : new int[] {0, 1, 2, G - 1, G, G + 1, G + 3, 2 * G, 2 * G + 1, 3 * G, rows - first}) {
+                    if (first >= rows || first + count > rows) {
+                        continue;
+                    }
+                    java.util.Arrays.fill(out, Float.NaN);
+                    rep.dotRows(first, count, x, xOff, out, outOff);
+                    for (int i = 0; i < out.length; i++) {
+                        boolean inRun = i >= outOff && i < outOff + count;
+                        String where = type + " rows " + first + "+" + count + ", out[" + i + "]";
+                        if (inRun) {
+                            assertEquals(dots[first + i - outOff], out[i], where);
+                        } else {
+                            assertTrue(Float.isNaN(out[i]), where + " written outside the run: " + out[i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void matvecEqualsDotWithOneAndThreeThreads(DType type, Shape shape) {
+        Random rnd = new Random(6);
+        try (Arena arena = Arena.ofShared(); Parallel one = Parallel.create(1); Parallel three = Parallel.create(3)) {
+            RepackedTensor rep = RepackedTensor.of(source(type, shape, 7, arena), arena);
+            int rows = Math.toIntExact(rep.rows());
+            float[] x = gaussian(rep.cols(), rnd);
+            for (Parallel par : new Parallel[] {one, three}) {
+                float[] out = new float[rows + 2];
+                out[rows] = Float.NaN;
+                out[rows + 1] = Float.NaN;
+                rep.matvec(out, x, par);
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(rep.dot(r, x, 0), out[r], type + " " + par.threads() + " thread(s), row " + r);
+                }
+                assertTrue(Float.isNaN(out[rows]) && Float.isNaN(out[rows + 1]), "matvec wrote past its rows");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void matmulIsTheSourcesPrefill(DType type, Shape shape) {
+        Random rnd = new Random(8);
+        try (Arena arena = Arena.ofShared(); Parallel three = Parallel.create(3)) {
+            QuantizedTensor src = source(type, shape, 9, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            int rows = Math.toIntExact(src.rows());
+            for (int nTokens : new int[] {1, 5, 9}) {
+                float[] x = gaussian(nTokens * src.cols(), rnd);
+                float[] want = new float[nTokens * rows];
+                float[] got = new float[nTokens * rows];
+                src.matmul(want, x, nTokens, three);
+                rep.matmul(got, x, nTokens, three);
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], got[i], type + " " + nTokens + " tokens, output " + i);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void keepsTheMappedBytesAndPacksToTheDocumentedSize(DType type, Shape shape) {
+        try (Arena arena = Arena.ofShared()) {
+            QuantizedTensor src = source(type, shape, 10, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            assertSame(src.data(), rep.data());
+            // per 32 weights: an f32 scale and 32 int8 (Q8_0) or 16 bytes of nibbles (Q4_0)
+            long want = shape.elementCount() / 32 * (type == DType.Q8_0 ? 36 : 20);
+            assertEquals(want, RepackedTensor.packedBytes(src));
+            assertEquals(want, rep.packed().byteSize());
+        }
+    }
+
+    /** The layout of the class Javadoc: per group and block, G f32 scales then the quant columns. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void packedBytesFollowTheDocumentedLayout(DType type) {
+        try (Arena arena = Arena.ofShared()) {
+            int blocksPerRow = 3;
+            QuantizedTensor src = source(type, Shape.of(2L * G, 32 * blocksPerRow), 11, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            boolean q8 = type == DType.Q8_0;
+            int quantColumns = q8 ? 32 : 16;
+            long groupBlockBytes = 4L * G + (long) quantColumns * G;
+            MemorySegment mapped = src.data();
+            MemorySegment packed = rep.packed();
+            for (long r = 0; r < src.rows(); r++) {
+                for (int b = 0; b < blocksPerRow; b++) {
+                    long block = r * src.rowBytes() + (long) b * type.blockBytes();
+                    long at = ((r / G) * blocksPerRow + b) * groupBlockBytes;
+                    float d = Float.float16ToFloat(mapped.get(LE_SHORT, block));
+                    String where = type + " row " + r + " block " + b;
+                    assertEquals(q8 ? d : d / 16f, packed.get(LE_FLOAT, at + 4 * (r % G)), where + " scale");
+                    for (int j = 0; j < quantColumns; j++) {
+                        byte q = mapped.get(ValueLayout.JAVA_BYTE, block + 2 + j);
+                        byte want = q8 ? q : (byte) (q ^ 0x88);
+                        assertEquals(want, packed.get(ValueLayout.JAVA_BYTE, at + 4L * G + (long) j * G + r % G),
+                                where + " column " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void slicesOfA3dTensorAreItsRepackedMatrices(DType type) {
+        Random rnd = new Random(12);
+        int experts = 3;
+        int rowsPerMatrix = 2 * G;
+        try (Arena arena = Arena.ofShared(); Parallel three = Parallel.create(3)) {
+            QuantizedTensor src = source(type, Shape.of(experts, rowsPerMatrix, 64), 13, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            float[] x = gaussian(64, rnd);
+            float[] want = new float[64];
+            float[] got = new float[64];
+            float[] whole = new float[64];
+            for (int e = 0; e < experts; e++) {
+                Tensor mappedSlice = src.slice(e);
+                Tensor slice = rep.slice(e);
+                RepackedTensor repSlice = assertInstanceOf(RepackedTensor.class, slice);
+                assertEquals(Shape.of(rowsPerMatrix, 64), slice.shape());
+                assertEquals(RepackedTensor.packedBytes(mappedSlice), repSlice.packed().byteSize());
+                float[] out = new float[rowsPerMatrix];
+                slice.matvec(out, x, three);
+                for (int r = 0; r < rowsPerMatrix; r++) {
+                    long full = (long) e * rowsPerMatrix + r;
+                    String where = type + " expert " + e + " row " + r;
+                    mappedSlice.row(r, want, 0);
+                    slice.row(r, got, 0);
+                    rep.row(full, whole, 0);
+                    for (int c = 0; c < 64; c++) {
+                        assertEquals(want[c], got[c], where + " col " + c + " vs mapped slice");
+                        assertEquals(whole[c], got[c], where + " col " + c + " vs full tensor");
+                    }
+                    float dot = rep.dot(full, x, 0);
+                    assertEquals(dot, slice.dot(r, x, 0), where + ": dot vs full tensor");
+                    assertEquals(dot, slice.dotScalar(r, x, 0), where + ": scalar dot vs full tensor");
+                    assertEquals(dot, out[r], where + ": matvec vs full tensor");
+                }
+            }
+        }
+    }
+
+    @Test
+    void supportsOnlyQ8_0AndQ4_0WithWholeGroups() {
+        try (Arena arena = Arena.ofShared()) {
+            assertTrue(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G, 32), 14, arena)));
+            assertTrue(RepackedTensor.supports(source(DType.Q4_0, Shape.of(4L * G, 64), 14, arena)));
+            assertTrue(RepackedTensor.supports(source(DType.Q8_0, Shape.of(2, G, 32), 14, arena)));
+            assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G + 1, 32), 14, arena)));
+            assertFalse(RepackedTensor.supports(source(DType.Q4_0, Shape.of(G / 2, 32), 14, arena)));
+            // 2 matrices of G/2 rows: G rows in all, but no matrix is a whole group
+            assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(2, G / 2, 32), 14, arena)));
+            assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G * 32L), 14, arena)));
+            assertFalse(RepackedTensor.supports(F32Tensor.of("f32.w", Shape.of(G, 32), new float[G * 32])));
+            Tensor q4k = TensorFactory.create("q4k.w", DType.Q4_K, Shape.of(G, 256),
+                    VectorScalarTwinTest.randomBlocks(DType.Q4_K, G, new Random(15), arena));
+            assertFalse(RepackedTensor.supports(q4k));
+            assertFalse(RepackedTensor.supports(RepackedTensor.of(source(DType.Q8_0, Shape.of(G, 32), 14, arena), arena)),
+                    "a repacked tensor is not repacked again");
+        }
+    }
+
+    @Test
+    void ofAnUnsupportedTensorNamesIt() {
+        try (Arena arena = Arena.ofShared()) {
+            Tensor odd = TensorFactory.create("blk.3.attn_k.weight", DType.Q8_0, Shape.of(G + 1, 32),
+                    VectorScalarTwinTest.randomBlocks(DType.Q8_0, G + 1, new Random(16), arena));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RepackedTensor.of(odd, arena));
+            assertTrue(e.getMessage().contains("'blk.3.attn_k.weight'"), e.getMessage());
+            assertTrue(e.getMessage().contains("multiple of " + G), e.getMessage());
+            Tensor f32 = F32Tensor.of("output_norm.weight", Shape.of(G, 32), new float[G * 32]);
+            e = assertThrows(IllegalArgumentException.class, () -> RepackedTensor.of(f32, arena));
+            assertTrue(e.getMessage().contains("'output_norm.weight'"), e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void outOfRangeRowsAndShortActivationsThrow(DType type) {
+        try (Arena arena = Arena.ofShared()) {
+            RepackedTensor rep = RepackedTensor.of(source(type, Shape.of(2L * G, 64), 17, arena), arena);
+            float[] x = new float[64 + 4];
+            long rows = rep.rows();
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.dot(rows, x, 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.dot(-1, x, 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.dotScalar(rows, x, 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.dot(0, new float[63], 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.dot(0, x, 5));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.dotScalar(0, x, 5));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.dotRows(rows - 1, 2, x, 0, new float[4], 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.dotRows(0, G, x, 0, new float[G - 1], 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.row(rows, new float[64], 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> rep.get(rows * 64));
+        }
+    }
+}

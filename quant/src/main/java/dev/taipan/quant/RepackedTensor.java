@@ -1,6 +1,7 @@
 package dev.taipan.quant;
 
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.LargePages;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
@@ -96,8 +97,9 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     }
 
     /**
-     * The repacked copy of {@code t}, written into memory from {@code arena} by the common pool's
-     * threads; {@code t} stays the source of {@link #data()} and prefill.
+     * The repacked copy of {@code t}, written into memory from {@code arena} (huge pages where the OS
+     * has them, {@link LargePages}) by the common pool's threads, or by the caller's alone when
+     * either segment is confined to it; {@code t} stays the source of {@link #data()} and prefill.
      *
      * @throws IllegalArgumentException naming the tensor when {@link #supports} does not hold
      */
@@ -107,12 +109,18 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
                     + ") cannot be repacked: Q8_0 or Q4_0 with rows a multiple of " + G + " only");
         }
         QuantizedTensor q = (QuantizedTensor) t;
-        MemorySegment dst = arena.allocate(packedBytes(t), 64);
+        MemorySegment dst = LargePages.allocate(packedBytes(t), arena);
         long groups = t.rows() / G;
         int blocks = t.cols() / 32;
         boolean q8 = t.type() == DType.Q8_0;
         int gbb = 4 * G + (q8 ? 32 : 16) * G;
-        IntStream.range(0, Math.toIntExact(groups)).parallel().forEach(g -> {
+        // the common pool's threads copy when both segments can be reached from other threads
+        Thread other = new Thread(() -> { });
+        IntStream range = IntStream.range(0, Math.toIntExact(groups));
+        if (q.data().isAccessibleBy(other) && dst.isAccessibleBy(other)) {
+            range = range.parallel();
+        }
+        range.forEach(g -> {
             byte[] rows = new byte[G * (int) q.rowBytes()];
             byte[] out = new byte[blocks * gbb];
             MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, (long) g * G * q.rowBytes(), rows, 0, rows.length);

@@ -346,4 +346,20 @@ class RepackedTensorTest {
             assertThrows(IndexOutOfBoundsException.class, () -> rep.get(rows * 64));
         }
     }
+
+    @Test
+    void repacksFromAndIntoAConfinedArenaOnTheCallersThread() {
+        try (Arena arena = Arena.ofConfined()) {
+            QuantizedTensor src = source(DType.Q8_0, Shape.of(3L * G, 96), 1, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            float[] x = new float[96];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.sin(i);
+            }
+            for (int r = 0; r < 3 * G; r++) {
+                assertEquals(rep.dotScalar(r, x, 0), rep.dot(r, x, 0));
+                assertEquals(src.get(r * 96L + 5), rep.get(r * 96L + 5));
+            }
+        }
+    }
 }

@@ -136,9 +136,13 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         return q8 ? new Q8_0(q, dst) : new Q4_0(q, dst);
     }
 
+    /** Groups one kernel call streams at once (each its own prefetch stream, the activations shared). */
+    static final int MAX_GROUPS = 4;
+
     /**
-     * Rows {@code [g * G, (g + nGroups) * G)} (nGroups 1 or 2) dotted with {@code x[xOff ..]},
-     * written to {@code out[o ..]}.
+     * Rows {@code [g * G, (g + nGroups) * G)} (nGroups 1 to {@link #MAX_GROUPS}) dotted with
+     * {@code x[xOff ..]}, written to {@code out[o ..]}. The kernels always run four groups; with
+     * fewer, the missing ones repeat group {@code g} and are not stored.
      */
     abstract void groups(long g, int nGroups, float[] x, int xOff, float[] out, int o);
 
@@ -203,7 +207,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         return rowScalar(row, x, xOff);
     }
 
-    /** Whole groups two at a time; a run's partial groups at either end through one group's kernel. */
+    /** Whole groups four at a time; a run's partial groups at either end through one group's kernel. */
     @Override
     public final void dotRows(long first, int count, float[] x, int xOff, float[] out, int outOff) {
         if (count == 0) {
@@ -218,12 +222,10 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         while (r < end) {
             int o = outOff + (int) (r - first);
             int lane = (int) (r % G);
-            if (lane == 0 && r + 2L * G <= end) {
-                groups(r / G, 2, x, xOff, out, o);
-                r += 2L * G;
-            } else if (lane == 0 && r + G <= end) {
-                groups(r / G, 1, x, xOff, out, o);
-                r += G;
+            long whole = lane == 0 ? Math.min(MAX_GROUPS, (end - r) / G) : 0;
+            if (whole > 0) {
+                groups(r / G, (int) whole, x, xOff, out, o);
+                r += whole * G;
             } else {
                 lanes = lanes == null ? new float[G] : lanes;
                 groups(r / G, 1, x, xOff, lanes, 0);
@@ -234,7 +236,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         }
     }
 
-    /** Groups split across {@code par}'s workers, two at a time within each share. */
+    /** Groups split across {@code par}'s workers, four at a time within each share. */
     @Override
     public final void matvec(float[] out, float[] x, Parallel par) {
         Tensors.checkMatvec(this, out, x, 1);
@@ -294,8 +296,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
 
     /**
      * Q8_0 repacked: per group and block, {@code G} f32 scales then 32 columns of {@code G} int8.
-     * Each row's block sum is {@code (a0 + a1) * d}, with {@code a0} the FMA chain over the even
-     * columns and {@code a1} over the odd ones.
+     * Each row's block sum is {@code p * d}, {@code p} the FMA chain over the 32 columns in order.
      */
     public static final class Q8_0 extends RepackedTensor {
 
@@ -320,35 +321,46 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
             Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
             Objects.checkFromIndexSize(o, nGroups * G, out.length);
             MemorySegment s = packed;
-            long baseA = g * groupBytes;
-            long baseB = nGroups == 2 ? baseA + groupBytes : baseA;
+            long bA = g * groupBytes;
+            long bB = nGroups > 1 ? bA + groupBytes : bA;
+            long bC = nGroups > 2 ? bA + 2 * groupBytes : bA;
+            long bD = nGroups > 3 ? bA + 3 * groupBytes : bA;
             FloatVector accA = FloatVector.zero(F);
             FloatVector accB = accA;
-            for (int b = 0, xi = xOff; b < blocksPerRow; b++, baseA += groupBlockBytes, baseB += groupBlockBytes, xi += 32) {
-                long qa = baseA + 4L * G;
-                long qb = baseB + 4L * G;
-                FloatVector x0 = FloatVector.broadcast(F, x[xi]);
-                FloatVector x1 = FloatVector.broadcast(F, x[xi + 1]);
-                // loads written out here, not in helpers: a helper C2 does not inline boxes its vector
-                FloatVector a0 = ((FloatVector) ByteVector.fromMemorySegment(BG, s, qa, LE).convertShape(B2F, F, 0)).mul(x0);
-                FloatVector a1 = ((FloatVector) ByteVector.fromMemorySegment(BG, s, qa + G, LE).convertShape(B2F, F, 0)).mul(x1);
-                FloatVector b0 = ((FloatVector) ByteVector.fromMemorySegment(BG, s, qb, LE).convertShape(B2F, F, 0)).mul(x0);
-                FloatVector b1 = ((FloatVector) ByteVector.fromMemorySegment(BG, s, qb + G, LE).convertShape(B2F, F, 0)).mul(x1);
-                for (int j = 2; j < 32; j += 2) {
-                    x0 = FloatVector.broadcast(F, x[xi + j]);
-                    x1 = FloatVector.broadcast(F, x[xi + j + 1]);
-                    long oj = (long) j * G;
-                    a0 = ((FloatVector) ByteVector.fromMemorySegment(BG, s, qa + oj, LE).convertShape(B2F, F, 0)).fma(x0, a0);
-                    b0 = ((FloatVector) ByteVector.fromMemorySegment(BG, s, qb + oj, LE).convertShape(B2F, F, 0)).fma(x0, b0);
-                    a1 = ((FloatVector) ByteVector.fromMemorySegment(BG, s, qa + oj + G, LE).convertShape(B2F, F, 0)).fma(x1, a1);
-                    b1 = ((FloatVector) ByteVector.fromMemorySegment(BG, s, qb + oj + G, LE).convertShape(B2F, F, 0)).fma(x1, b1);
+            FloatVector accC = accA;
+            FloatVector accD = accA;
+            int step = groupBlockBytes;
+            for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
+                // column 0, then one FMA per column; loads written out here, not in helpers: a
+                // helper C2 does not inline boxes its vector
+                long q = 4L * G;
+                FloatVector xj = FloatVector.broadcast(F, x[xi]);
+                FloatVector pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).mul(xj);
+                FloatVector pB = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2F, F, 0)).mul(xj);
+                FloatVector pC = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2F, F, 0)).mul(xj);
+                FloatVector pD = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2F, F, 0)).mul(xj);
+                for (int j = 1; j < 32; j++) {
+                    xj = FloatVector.broadcast(F, x[xi + j]);
+                    q += G;
+                    pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).fma(xj, pA);
+                    pB = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2F, F, 0)).fma(xj, pB);
+                    pC = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2F, F, 0)).fma(xj, pC);
+                    pD = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2F, F, 0)).fma(xj, pD);
                 }
-                accA = a0.add(a1).fma(FloatVector.fromMemorySegment(F, s, baseA, LE), accA);
-                accB = b0.add(b1).fma(FloatVector.fromMemorySegment(F, s, baseB, LE), accB);
+                accA = pA.fma(FloatVector.fromMemorySegment(F, s, bA, LE), accA);
+                accB = pB.fma(FloatVector.fromMemorySegment(F, s, bB, LE), accB);
+                accC = pC.fma(FloatVector.fromMemorySegment(F, s, bC, LE), accC);
+                accD = pD.fma(FloatVector.fromMemorySegment(F, s, bD, LE), accD);
             }
             accA.intoArray(out, o);
-            if (nGroups == 2) {
+            if (nGroups > 1) {
                 accB.intoArray(out, o + G);
+            }
+            if (nGroups > 2) {
+                accC.intoArray(out, o + 2 * G);
+            }
+            if (nGroups > 3) {
+                accD.intoArray(out, o + 3 * G);
             }
         }
 
@@ -357,13 +369,11 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
             float acc = 0f;
             for (int b = 0; b < blocksPerRow; b++) {
                 int xi = xOff + 32 * b;
-                float a0 = quant(row, b, 0) * x[xi];
-                float a1 = quant(row, b, 1) * x[xi + 1];
-                for (int j = 2; j < 32; j += 2) {
-                    a0 = Math.fma(quant(row, b, j), x[xi + j], a0);
-                    a1 = Math.fma(quant(row, b, j + 1), x[xi + j + 1], a1);
+                float p = quant(row, b, 0) * x[xi];
+                for (int j = 1; j < 32; j++) {
+                    p = Math.fma(quant(row, b, j), x[xi + j], p);
                 }
-                acc = Math.fma(a0 + a1, scale(row, b), acc);
+                acc = Math.fma(p, scale(row, b), acc);
             }
             return acc;
         }
@@ -405,37 +415,58 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
             Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
             Objects.checkFromIndexSize(o, nGroups * G, out.length);
             MemorySegment s = packed;
-            long baseA = g * groupBytes;
-            long baseB = nGroups == 2 ? baseA + groupBytes : baseA;
+            long bA = g * groupBytes;
+            long bB = nGroups > 1 ? bA + groupBytes : bA;
+            long bC = nGroups > 2 ? bA + 2 * groupBytes : bA;
+            long bD = nGroups > 3 ? bA + 3 * groupBytes : bA;
             FloatVector accA = FloatVector.zero(F);
             FloatVector accB = accA;
-            for (int b = 0, xi = xOff; b < blocksPerRow; b++, baseA += groupBlockBytes, baseB += groupBlockBytes, xi += 32) {
-                long qa = baseA + 4L * G;
-                long qb = baseB + 4L * G;
+            FloatVector accC = accA;
+            FloatVector accD = accA;
+            FloatVector loToHi = FloatVector.broadcast(F, LO_TO_HI);
+            int step = groupBlockBytes;
+            for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
                 FloatVector loA = FloatVector.zero(F);
                 FloatVector hiA = loA;
                 FloatVector loB = loA;
                 FloatVector hiB = loA;
+                FloatVector loC = loA;
+                FloatVector hiC = loA;
+                FloatVector loD = loA;
+                FloatVector hiD = loA;
                 // written out here, not in helpers: a helper C2 does not inline boxes its vector.
                 // lo: v << 28 = 2^28 (q[j] - 8); hi: v & -16 = 16 (q[j + 16] - 8)
-                for (int j = 0; j < 16; j++) {
+                long q = 4L * G;
+                for (int j = 0; j < 16; j++, q += G) {
                     FloatVector xl = FloatVector.broadcast(F, x[xi + j]);
                     FloatVector xh = FloatVector.broadcast(F, x[xi + j + 16]);
-                    long oj = (long) j * G;
-                    IntVector va = (IntVector) ByteVector.fromMemorySegment(BG, s, qa + oj, LE).convertShape(B2I, I, 0);
-                    IntVector vb = (IntVector) ByteVector.fromMemorySegment(BG, s, qb + oj, LE).convertShape(B2I, I, 0);
-                    loA = ((FloatVector) va.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loA);
-                    hiA = ((FloatVector) va.and(-16).convert(I2F, 0)).fma(xh, hiA);
-                    loB = ((FloatVector) vb.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loB);
-                    hiB = ((FloatVector) vb.and(-16).convert(I2F, 0)).fma(xh, hiB);
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2I, I, 0);
+                    loA = ((FloatVector) v.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loA);
+                    hiA = ((FloatVector) v.and(-16).convert(I2F, 0)).fma(xh, hiA);
+                    v = (IntVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2I, I, 0);
+                    loB = ((FloatVector) v.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loB);
+                    hiB = ((FloatVector) v.and(-16).convert(I2F, 0)).fma(xh, hiB);
+                    v = (IntVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2I, I, 0);
+                    loC = ((FloatVector) v.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loC);
+                    hiC = ((FloatVector) v.and(-16).convert(I2F, 0)).fma(xh, hiC);
+                    v = (IntVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2I, I, 0);
+                    loD = ((FloatVector) v.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loD);
+                    hiD = ((FloatVector) v.and(-16).convert(I2F, 0)).fma(xh, hiD);
                 }
-                FloatVector loToHi = FloatVector.broadcast(F, LO_TO_HI);
-                accA = loA.fma(loToHi, hiA).fma(FloatVector.fromMemorySegment(F, s, baseA, LE), accA);
-                accB = loB.fma(loToHi, hiB).fma(FloatVector.fromMemorySegment(F, s, baseB, LE), accB);
+                accA = loA.fma(loToHi, hiA).fma(FloatVector.fromMemorySegment(F, s, bA, LE), accA);
+                accB = loB.fma(loToHi, hiB).fma(FloatVector.fromMemorySegment(F, s, bB, LE), accB);
+                accC = loC.fma(loToHi, hiC).fma(FloatVector.fromMemorySegment(F, s, bC, LE), accC);
+                accD = loD.fma(loToHi, hiD).fma(FloatVector.fromMemorySegment(F, s, bD, LE), accD);
             }
             accA.intoArray(out, o);
-            if (nGroups == 2) {
+            if (nGroups > 1) {
                 accB.intoArray(out, o + G);
+            }
+            if (nGroups > 2) {
+                accC.intoArray(out, o + 2 * G);
+            }
+            if (nGroups > 3) {
+                accD.intoArray(out, o + 3 * G);
             }
         }
 

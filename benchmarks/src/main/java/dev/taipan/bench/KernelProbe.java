@@ -1,5 +1,6 @@
 package dev.taipan.bench;
 
+import dev.taipan.quant.RepackedTensor;
 import dev.taipan.quant.TensorFactory;
 import dev.taipan.tensor.DType;
 import dev.taipan.tensor.Parallel;
@@ -13,13 +14,14 @@ import java.util.Locale;
 
 /**
  * Quick same-run ratios for the prefill and decode kernels (not JMH: a few seconds, for the
- * figures quoted in benchmarks/README.md "Second session"):
+ * figures quoted in benchmarks/README.md "Second session" and "Third session"):
  * <ul>
  *   <li>{@code prefill}: {@code Tensor.matmul} of a 2048 x 2048 matrix and 64 tokens on 2 threads
  *   (tiles decoded once, {@code TiledMatmul}) against {@link Tensors#matmulBlocked} (one fused
  *   dequantizing dot per row and token, the path every type used before), per type;</li>
- *   <li>{@code matvec}: ns per 32-weight block of the Q8_0/Q4_0 {@code matvec} on one thread, for a
- *   matrix in cache (256 rows, about 0.5 MB) and one of 1 GiB (from DRAM).</li>
+ *   <li>{@code matvec}: ns per 32-weight block of the Q8_0/Q4_0 {@code matvec}, mapped layout
+ *   against {@link RepackedTensor}, for a matrix in cache (256 rows, about 0.5 MB, one thread) and one
+ *   of about 1 GiB (from DRAM, one and two threads).</li>
  * </ul>
  * Each figure is the best of 5 timed rounds after 2 untimed ones.
  * <pre>
@@ -66,15 +68,20 @@ public final class KernelProbe {
         for (int i = 0; i < COLS; i++) {
             x[i] = (float) Math.cos(i * 0.11);
         }
-        try (Arena arena = Arena.ofShared(); Parallel one = Parallel.create(1)) {
+        try (Arena arena = Arena.ofShared(); Parallel one = Parallel.create(1); Parallel two = Parallel.create(2)) {
             for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
-                for (int rows : new int[] {256, (int) (OffHeap.GIB / type.byteSize(COLS))}) {
-                    Tensor w = TensorFactory.create("w", type, Shape.of(rows, COLS), fill(arena, type, rows));
+                for (int rows : new int[] {256, (int) (OffHeap.GIB / type.byteSize(COLS)) / 64 * 64}) {
+                    Tensor mapped = TensorFactory.create("w", type, Shape.of(rows, COLS), fill(arena, type, rows));
+                    Tensor repacked = RepackedTensor.of(mapped, arena);
                     float[] out = new float[rows];
-                    double ms = bestMillis(() -> w.matvec(out, x, one));
                     double blocks = (double) rows * COLS / 32;
-                    System.out.printf(Locale.ROOT, "matvec  %-5s %7d rows (%s), 1 thread: %.2f ns per block%n",
-                            type, rows, rows == 256 ? "in cache" : "1 GiB", ms * 1e6 / blocks);
+                    for (Parallel par : rows == 256 ? new Parallel[] {one} : new Parallel[] {one, two}) {
+                        double m = bestMillis(() -> mapped.matvec(out, x, par));
+                        double r = bestMillis(() -> repacked.matvec(out, x, par));
+                        System.out.printf(Locale.ROOT, "matvec  %-5s %7d rows (%s), %d thread(s): mapped %.2f, repacked %.2f ns "
+                                + "per block, ratio %.2fx%n", type, rows, rows == 256 ? "in cache" : "1 GiB", par.threads(),
+                                m * 1e6 / blocks, r * 1e6 / blocks, m / r);
+                    }
                 }
             }
         }
@@ -89,11 +96,16 @@ public final class KernelProbe {
         };
     }
 
-    // best wall time of one call, in ms; enough calls per round for about 0.2 s
+    // best wall time of one call, in ms: calls for about 1 s first (so the JIT has compiled the
+    // kernel), then 7 rounds of about 0.2 s, the first 2 untimed
     private static double bestMillis(Runnable call) {
-        long t0 = System.nanoTime();
-        call.run();
-        long once = Math.max(1, System.nanoTime() - t0);
+        long warm = System.nanoTime();
+        int calls = 0;
+        do {
+            call.run();
+            calls++;
+        } while (System.nanoTime() - warm < 1_000_000_000L);
+        long once = Math.max(1, (System.nanoTime() - warm) / calls);
         int reps = (int) Math.max(1, Math.min(1000, 200_000_000L / once));
         double best = Double.MAX_VALUE;
         for (int round = 0; round < 7; round++) {

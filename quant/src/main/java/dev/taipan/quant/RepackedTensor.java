@@ -236,12 +236,19 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         }
     }
 
-    /** Groups split across {@code par}'s workers, four at a time within each share. */
+    /**
+     * Runs of four groups split across {@code par}'s workers, so that only the matrix's last run can
+     * be shorter (a kernel call always computes four groups).
+     */
     @Override
     public final void matvec(float[] out, float[] x, Parallel par) {
         Tensors.checkMatvec(this, out, x, 1);
-        par.forRange(Math.toIntExact(groups), (start, end) ->
-                dotRows((long) start * G, (end - start) * G, x, 0, out, start * G));
+        int runs = Math.toIntExact((groups + MAX_GROUPS - 1) / MAX_GROUPS);
+        par.forRange(runs, (start, end) -> {
+            long first = (long) start * MAX_GROUPS * G;
+            long last = Math.min(groups, (long) end * MAX_GROUPS) * G;
+            dotRows(first, Math.toIntExact(last - first), x, 0, out, Math.toIntExact(first));
+        });
     }
 
     /** Prefill: the mapped tensor's tiled path (many tokens per weight; the layout does not matter). */

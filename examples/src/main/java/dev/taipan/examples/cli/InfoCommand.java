@@ -47,8 +47,9 @@ final class InfoCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--ctx must be >= 0, got " + context);
         }
         PrintWriter out = spec.commandLine().getOut();
+        // mapped only: describing the model needs no decode copy of its matrices
         try (Model m = Taipan.load(model.model(), LoadOptions.defaults().withThreads(1)
-                .withContextLength(Math.max(context, 1)).withMaxBatch(1))) {
+                .withContextLength(Math.max(context, 1)).withMaxBatch(1).withWeights(LoadOptions.WeightLayout.MAPPED))) {
             print(m.info(), out);
         }
         out.flush();

@@ -100,6 +100,20 @@ class CliTest {
     }
 
     @Test
+    void noRepackDecodesTheSameGreedyIdsAsTheRepackedDefault() {
+        String q8 = FIXTURES.resolve("tiny-qwen2moe-q8_0.gguf").toString();
+        String[] args = {"generate", "-m", q8, "-p", "hello", "-n", "12", "--temp", "0", "--ids", "-t", "2"};
+        Result repacked = run(args);
+        String[] mapped = java.util.Arrays.copyOf(args, args.length + 1);
+        mapped[args.length] = "--no-repack";
+        Result plain = run(mapped);
+        assertEquals(0, repacked.status(), repacked.err());
+        assertEquals(0, plain.status(), plain.err());
+        assertEquals(12, repacked.out().strip().split(" ").length);
+        assertEquals(repacked.out(), plain.out());
+    }
+
+    @Test
     void seededSamplingIsReproducible() {
         String[] args = {"generate", "-m", STORIES, "-p", "The dog", "-n", "16", "--temp", "1.0", "--seed", "7", "--ids"};
         Result a = run(args);

@@ -1,6 +1,5 @@
 package dev.taipan.runtime;
 
-import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.TensorSource;
 import dev.taipan.loaders.safetensors.SafetensorsSource;
 import dev.taipan.opencl.OpenClBackend;
@@ -8,7 +7,6 @@ import dev.taipan.opencl.OpenClDevices;
 import dev.taipan.opencl.OpenClException;
 import dev.taipan.tensor.Tensor;
 import dev.taipan.tensor.backend.Backend;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,19 +24,18 @@ import java.util.regex.Pattern;
  * object on every lookup). Closing it closes the backend (freeing every device buffer) and then
  * the files.
  */
-final class OffloadSource implements TensorSource {
+final class OffloadSource extends WrappingSource {
     private static final System.Logger LOG = System.getLogger(OffloadSource.class.getName());
     private static final Pattern LAYER = Pattern.compile("^blk\\.(\\d+)\\.");
     private static final String OUTPUT = "output.weight";
 
-    private final TensorSource files;
     private final Backend backend;
     private final int gpuLayers;
     private final boolean offloadOutput;
     private final Map<String, Tensor> placed = new HashMap<>();
 
     private OffloadSource(TensorSource files, Backend backend, int gpuLayers, int nLayers) {
-        this.files = files;
+        super(files);
         this.backend = backend;
         this.gpuLayers = gpuLayers;
         this.offloadOutput = gpuLayers > nLayers;
@@ -104,21 +101,6 @@ final class OffloadSource implements TensorSource {
     }
 
     @Override
-    public Path path() {
-        return files.path();
-    }
-
-    @Override
-    public Metadata metadata() {
-        return files.metadata();
-    }
-
-    @Override
-    public Set<String> names() {
-        return files.names();
-    }
-
-    @Override
     public synchronized Optional<Tensor> find(String name) {
         Optional<Tensor> host = files.find(name);
         if (host.isEmpty() || !offloaded(name)) {
@@ -133,11 +115,7 @@ final class OffloadSource implements TensorSource {
     }
 
     @Override
-    public void close() {
-        try {
-            backend.close();
-        } finally {
-            files.close();
-        }
+    void closeOwn() {
+        backend.close();
     }
 }

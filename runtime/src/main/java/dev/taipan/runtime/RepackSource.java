@@ -1,16 +1,13 @@
 package dev.taipan.runtime;
 
-import dev.taipan.loaders.Metadata;
 import dev.taipan.loaders.TensorSource;
 import dev.taipan.loaders.safetensors.SafetensorsSource;
 import dev.taipan.quant.RepackedTensor;
 import dev.taipan.tensor.Tensor;
 import java.lang.foreign.Arena;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The tensor source the architectures bind from when weights are repacked for decode
@@ -18,18 +15,17 @@ import java.util.Set;
  * Q4_0 matrix that {@link RepackedTensor#supports} comes back as its repacked copy, made once on
  * first lookup into off-heap memory this source owns; other tensors (and {@code token_embd.weight},
  * only read a row at a time, unless the model ties it to the output) come back as mapped.
- * Closing it closes the files, then frees the copies.
+ * Closing it frees the copies, then closes the files.
  */
-final class RepackSource implements TensorSource {
+final class RepackSource extends WrappingSource {
     private static final String EMBEDDING = "token_embd.weight";
     private static final String OUTPUT = "output.weight";
 
-    private final TensorSource files;
     private final Arena arena = Arena.ofShared();
     private final Map<String, Tensor> repacked = new HashMap<>();
 
     private RepackSource(TensorSource files) {
-        this.files = files;
+        super(files);
     }
 
     /** {@code files} itself for mapped weights or safetensors (no Q8_0/Q4_0 there), else the repacking view. */
@@ -38,21 +34,6 @@ final class RepackSource implements TensorSource {
             return files;
         }
         return new RepackSource(files);
-    }
-
-    @Override
-    public Path path() {
-        return files.path();
-    }
-
-    @Override
-    public Metadata metadata() {
-        return files.metadata();
-    }
-
-    @Override
-    public Set<String> names() {
-        return files.names();
     }
 
     @Override
@@ -65,12 +46,8 @@ final class RepackSource implements TensorSource {
     }
 
     @Override
-    public void close() {
-        try {
-            files.close();
-        } finally {
-            repacked.clear();
-            arena.close();
-        }
+    void closeOwn() {
+        repacked.clear();
+        arena.close();
     }
 }

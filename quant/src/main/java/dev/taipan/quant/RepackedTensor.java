@@ -15,6 +15,7 @@ import java.util.stream.IntStream;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -22,33 +23,44 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Q8_0 or Q4_0 weights repacked at load for the one-token matvec of decode, in the spirit of
  * llama.cpp's CPU "repack" buffers ({@code ggml-cpu/repack.cpp}, e.g. {@code block_q4_0x8}): the
- * rows are cut into groups of {@link #G} (the float vector's lanes, 16 with AVX-512) and each
- * group's blocks are stored column by column, so one vector load holds the same weight of
- * {@code G} rows. The matvec then broadcasts one activation per weight column and multiplies it
- * into a vector of {@code G} row sums: no horizontal sums, no per-row scale broadcast, and the
- * scales are stored as f32 (exactly the fp16 values). Where the mapped kernels ({@link Q8_0Tensor},
- * {@link Q4_0Tensor}) spend about 10 vector operations per block and row, this one spends about 7,
- * and one kernel call streams four groups (four prefetch streams sharing each broadcast activation).
- * Measured with {@code benchmarks/.../KernelProbe matvec}: 2.0-2.4x the mapped kernels per block,
- * from cache and from DRAM. The copy costs 36 bytes per Q8_0 block (34 mapped) and 20 per Q4_0
- * block (18), off the Java heap ({@link LargePages}); the mapped file is read once to make it.
+ * rows of each matrix are cut into groups and each group's blocks are stored column by column, so
+ * that one vector load holds the same weight of every row of the group. The matvec then broadcasts
+ * one activation per weight column and multiplies it into a vector of row sums: no horizontal
+ * sums and no per-row scale broadcast. One kernel call streams four groups (four prefetch streams
+ * sharing each broadcast activation).
+ * <ul>
+ *   <li>{@link Q8_0}: groups of {@link #G} rows (the float vector's lanes, 16 with AVX-512), f32
+ *   scales (the fp16 values exactly), float arithmetic on the float activations: about 3 vector
+ *   operations per 16 weights, memory-bound. 36 bytes per block (34 mapped).</li>
+ *   <li>{@link Q4_0}: groups of {@code 2 * G} rows (a short vector's lanes), fp16 scales, and the
+ *   integer dot of ggml ({@code ggml_vec_dot_q4_0_q8_0}): the activations are quantized per block to
+ *   int8 ({@link Q8Activations}) and each block's sum is exact in 16-bit lanes, about 7 vector
+ *   operations per 64 weights where float arithmetic needs 14. 18 bytes per block, as mapped; a
+ *   matrix whose rows are not whole groups gets zero rows of padding.</li>
+ * </ul>
+ * {@code KernelProbe matvec} measures both against the mapped kernels ({@link Q8_0Tensor},
+ * {@link Q4_0Tensor}). The copy lives off the Java heap ({@link LargePages}); the mapped file is
+ * read once to make it.
  *
- * <p>Layout of group {@code g}, block {@code b} (at {@code (g * blocksPerRow + b) * groupBlockBytes}):
- * {@code G} f32 scales (row order), then the quants: Q8_0: 32 columns of {@code G} int8
- * ({@code q[j]} of every row); Q4_0: 16 columns of {@code G} bytes, the mapped byte {@code j}
- * of each row XOR {@code 0x88}, so that the sign-extended byte {@code v} holds
- * {@code v & -16 = 16 * (q[j + 16] - 8)} and {@code v << 28 = 2^28 * (q[j] - 8)}, both exact.
+ * <p>Layout of group {@code k} of matrix {@code m}, block {@code b}, at
+ * {@code ((m * groupsPerMatrix + k) * blocksPerRow + b) * groupBlockBytes}: the group's scales
+ * (row order), then the quants: Q8_0: {@code G} f32 scales, 32 columns of {@code G} int8
+ * ({@code q[j]} of every row); Q4_0: {@code 2 * G} fp16 scales, 16 columns of {@code 2 * G} bytes,
+ * the mapped byte {@code j} of each row (low nibble {@code q[j]}, high nibble {@code q[j + 16]}).
  *
  * <p>The tensor keeps the mapped tensor it was made from: {@link #data()} returns the mapped bytes
  * (the file's layout, for writers and byte counts), and {@link #matmul} (prefill, many tokens per
  * weight) runs the mapped tensor's tiled path. Each output of {@link #dot}, {@link #dotRows} and
  * {@link #matvec} is computed by one kernel in one order whatever the thread count, the run of
- * rows or the group's neighbours, and equals {@link #dotScalar} bit for bit; it differs from the
- * mapped kernels' float sums only in summation order.
+ * rows or the group's neighbours, and equals {@link #dotScalar} bit for bit. Q8_0 differs from the
+ * mapped kernels' float sums only in summation order; Q4_0 by the rounding of the activations to
+ * int8 (as llama.cpp's CPU backend does), and activations it cannot represent (a block with a
+ * non-finite or huge value) go through the mapped tensor instead.
  */
 public abstract sealed class RepackedTensor implements Tensor permits RepackedTensor.Q8_0, RepackedTensor.Q4_0 {
 
     static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
@@ -56,7 +68,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     static final VectorOperators.Conversion<Byte, Integer> B2I = VectorOperators.B2I;
     static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
     static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
-    /** Rows per group: one float vector's lanes. */
+    /** Rows per Q8_0 group: one float vector's lanes. */
     public static final int G = F.length();
     /** Loads of {@code G} bytes, widened to one float vector. */
     static final VectorSpecies<Byte> BG = G == 8 || G == 16
@@ -64,17 +76,26 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
 
     protected final QuantizedTensor source;
     protected final MemorySegment packed;
+    /** Rows per group. */
+    protected final int rowsPerGroup;
+    /** Rows of one matrix (the second-to-last dimension). */
+    protected final long matrixRows;
+    protected final long groupsPerMatrix;
     protected final long groups;
     protected final int blocksPerRow;
     protected final int groupBlockBytes;
     protected final long groupBytes;
 
-    RepackedTensor(QuantizedTensor source, MemorySegment packed, int quantBytes) {
+    RepackedTensor(QuantizedTensor source, MemorySegment packed) {
         this.source = source;
         this.packed = packed;
-        this.groups = source.rows() / G;
+        this.rowsPerGroup = rowsPerGroup(source.type());
+        Shape s = source.shape();
+        this.matrixRows = s.dim(s.rank() - 2);
+        this.groupsPerMatrix = (matrixRows + rowsPerGroup - 1) / rowsPerGroup;
+        this.groups = source.rows() / matrixRows * groupsPerMatrix;
         this.blocksPerRow = source.cols() / 32;
-        this.groupBlockBytes = 4 * G + quantBytes * G;
+        this.groupBlockBytes = groupBlockBytes(source.type());
         this.groupBytes = (long) blocksPerRow * groupBlockBytes;
         if (packed.byteSize() != groups * groupBytes) {
             throw new IllegalArgumentException("tensor '" + source.name() + "': repacked bytes " + packed.byteSize()
@@ -82,22 +103,34 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         }
     }
 
+    private static int rowsPerGroup(DType type) {
+        return type == DType.Q8_0 ? G : 2 * G;
+    }
+
+    private static int groupBlockBytes(DType type) {
+        return type == DType.Q8_0 ? (4 + 32) * G : (2 + 16) * 2 * G;
+    }
+
     /**
-     * Whether {@code t} can be repacked: Q8_0 or Q4_0, every matrix of it (the last two dimensions)
-     * a whole number of row groups, and a vector of 8 or 16 float lanes.
+     * Whether {@code t} can be repacked: Q8_0 with every matrix (the last two dimensions) a whole
+     * number of {@link #G}-row groups, or Q4_0 of any shape of rank 2 or more, and a vector of 8 or
+     * 16 float lanes.
      */
     public static boolean supports(Tensor t) {
         if (BG == null || !(t instanceof Q8_0Tensor || t instanceof Q4_0Tensor) || t.shape().rank() < 2) {
             return false;
         }
         Shape s = t.shape();
-        return s.dim(s.rank() - 2) % G == 0;
+        return t instanceof Q4_0Tensor ? s.dim(s.rank() - 2) > 0 : s.dim(s.rank() - 2) % G == 0;
     }
 
     /** Bytes the repacked copy of {@code t} takes ({@link #supports} must hold). */
     public static long packedBytes(Tensor t) {
-        int quantBytes = t.type() == DType.Q8_0 ? 32 : 16;
-        return t.rows() / G * (t.cols() / 32) * (4L * G + (long) quantBytes * G);
+        Shape s = t.shape();
+        long matrixRows = s.dim(s.rank() - 2);
+        int perGroup = rowsPerGroup(t.type());
+        long groups = t.rows() / matrixRows * ((matrixRows + perGroup - 1) / perGroup);
+        return groups * (t.cols() / 32) * groupBlockBytes(t.type());
     }
 
     /**
@@ -105,19 +138,26 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
      * has them, {@link LargePages}) by the common pool's threads, or by the caller's alone when
      * either segment is confined to it; {@code t} stays the source of {@link #data()} and prefill.
      *
-     * @throws IllegalArgumentException naming the tensor when {@link #supports} does not hold
+     * @throws IllegalArgumentException naming the tensor when {@link #supports} does not hold, or
+     *         (Q4_0) naming the row and block of a non-finite scale, which the repacked kernel
+     *         cannot carry
      */
     public static RepackedTensor of(Tensor t, Arena arena) {
         if (!supports(t)) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' (" + t.type() + " " + t.shape()
-                    + ") cannot be repacked: Q8_0 or Q4_0 with rows a multiple of " + G + " only");
+                    + ") cannot be repacked: Q8_0 with rows a multiple of " + G + ", or Q4_0, only");
         }
         QuantizedTensor q = (QuantizedTensor) t;
         MemorySegment dst = LargePages.allocate(packedBytes(t), arena);
-        long groups = t.rows() / G;
-        int blocks = t.cols() / 32;
         boolean q8 = t.type() == DType.Q8_0;
-        int gbb = 4 * G + (q8 ? 32 : 16) * G;
+        int perGroup = rowsPerGroup(t.type());
+        Shape s = t.shape();
+        long matrixRows = s.dim(s.rank() - 2);
+        long groupsPerMatrix = (matrixRows + perGroup - 1) / perGroup;
+        long groups = t.rows() / matrixRows * groupsPerMatrix;
+        int blocks = t.cols() / 32;
+        int rowBytes = Math.toIntExact(q.rowBytes());
+        int gbb = groupBlockBytes(t.type());
         // the common pool's threads copy when both segments can be reached from other threads
         Thread other = new Thread(() -> { });
         IntStream range = IntStream.range(0, Math.toIntExact(groups));
@@ -125,14 +165,17 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
             range = range.parallel();
         }
         range.forEach(g -> {
-            byte[] rows = new byte[G * (int) q.rowBytes()];
+            long inMatrix = (g % groupsPerMatrix) * perGroup;
+            long first = g / groupsPerMatrix * matrixRows + inMatrix;
+            int n = (int) Math.min(perGroup, matrixRows - inMatrix);
+            byte[] rows = new byte[perGroup * rowBytes];
             byte[] out = new byte[blocks * gbb];
-            MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, (long) g * G * q.rowBytes(), rows, 0, rows.length);
+            MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, first * rowBytes, rows, 0, n * rowBytes);
             for (int b = 0; b < blocks; b++) {
                 if (q8) {
                     Q8_0.packBlock(rows, b, out, b * gbb);
                 } else {
-                    Q4_0.packBlock(rows, b, out, b * gbb);
+                    Q4_0.packBlock(t.name(), first, n, rows, b, out, b * gbb);
                 }
             }
             MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, (long) g * blocks * gbb, out.length);
@@ -144,13 +187,20 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     static final int MAX_GROUPS = 4;
 
     /**
-     * Rows {@code [g * G, (g + nGroups) * G)} (nGroups 1 to {@link #MAX_GROUPS}) dotted with
-     * {@code x[xOff ..]}, written to {@code out[o ..]}. The kernels always run four groups; with
-     * fewer, the missing ones repeat group {@code g} and are not stored.
+     * The activations {@code x[xOff ..]} as this format's kernel reads them, in {@code into}, or null
+     * when the kernel cannot represent them (the mapped tensor then computes the call).
      */
-    abstract void groups(long g, int nGroups, float[] x, int xOff, float[] out, int o);
+    abstract Q8Activations prepare(float[] x, int xOff, Q8Activations into);
 
-    /** Scalar twin of {@link #groups} for one row: the same operations in the same order. */
+    /**
+     * Groups {@code [g, g + nGroups)} (nGroups 1 to {@link #MAX_GROUPS}, in one matrix) dotted with
+     * the prepared activations, written to {@code out[o ..]}, {@code rowsPerGroup} values per group.
+     * The kernels always run four groups; with fewer, the missing ones repeat group {@code g} and are
+     * not stored.
+     */
+    abstract void groups(long g, int nGroups, Q8Activations a, float[] out, int o);
+
+    /** Scalar twin of {@link #groups} (and of {@link #prepare}) for one row: the same operations in the same order. */
     abstract float rowScalar(long row, float[] x, int xOff);
 
     /** The quant of row {@code row}, column {@code col}, times its block's scale, exactly as ggml decodes it. */
@@ -182,6 +232,11 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         return packed;
     }
 
+    /** Rows per group of this format's layout. */
+    public final int rowsPerGroup() {
+        return rowsPerGroup;
+    }
+
     @Override
     public final void row(long row, float[] dst, int dstOff) {
         Objects.checkIndex(row, source.rows());
@@ -200,9 +255,13 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     @Override
     public final float dot(long row, float[] x, int xOff) {
         checkDot(row, x, xOff);
-        float[] lanes = new float[G];
-        groups(row / G, 1, x, xOff, lanes, 0);
-        return lanes[(int) (row % G)];
+        Q8Activations a = prepare(x, xOff, Q8Activations.scratch());
+        if (a == null) {
+            return source.dot(row, x, xOff);
+        }
+        float[] lanes = new float[rowsPerGroup];
+        groups(groupOf(row), 1, a, lanes, 0);
+        return lanes[laneOf(row)];
     }
 
     @Override
@@ -211,7 +270,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         return rowScalar(row, x, xOff);
     }
 
-    /** Whole groups four at a time; a run's partial groups at either end through one group's kernel. */
     @Override
     public final void dotRows(long first, int count, float[] x, int xOff, float[] out, int outOff) {
         if (count == 0) {
@@ -220,20 +278,31 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         checkDot(first, x, xOff);
         Objects.checkIndex(first + count - 1, source.rows());
         Objects.checkFromIndexSize(outOff, count, out.length);
+        Q8Activations a = prepare(x, xOff, Q8Activations.scratch());
+        if (a == null) {
+            source.dotRows(first, count, x, xOff, out, outOff);
+        } else {
+            runRows(first, count, a, out, outOff);
+        }
+    }
+
+    /** Whole groups four at a time; partial groups (a run's ends, padding) through one group's kernel. */
+    private void runRows(long first, int count, Q8Activations a, float[] out, int outOff) {
         long end = first + count;
         long r = first;
         float[] lanes = null;
         while (r < end) {
             int o = outOff + (int) (r - first);
-            int lane = (int) (r % G);
-            long whole = lane == 0 ? Math.min(MAX_GROUPS, (end - r) / G) : 0;
+            int lane = laneOf(r);
+            long matrixEnd = (r / matrixRows + 1) * matrixRows;
+            long whole = lane == 0 ? Math.min(MAX_GROUPS, (Math.min(end, matrixEnd) - r) / rowsPerGroup) : 0;
             if (whole > 0) {
-                groups(r / G, (int) whole, x, xOff, out, o);
-                r += whole * G;
+                groups(groupOf(r), (int) whole, a, out, o);
+                r += whole * rowsPerGroup;
             } else {
-                lanes = lanes == null ? new float[G] : lanes;
-                groups(r / G, 1, x, xOff, lanes, 0);
-                int n = (int) Math.min(G - lane, end - r);
+                lanes = lanes == null ? new float[rowsPerGroup] : lanes;
+                groups(groupOf(r), 1, a, lanes, 0);
+                int n = (int) Math.min(Math.min(rowsPerGroup - lane, end - r), matrixEnd - r);
                 System.arraycopy(lanes, lane, out, o, n);
                 r += n;
             }
@@ -241,17 +310,23 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     }
 
     /**
-     * Runs of four groups split across {@code par}'s workers, so that only the matrix's last run can
-     * be shorter (a kernel call always computes four groups).
+     * Activations prepared once, then runs of four groups split across {@code par}'s workers, so
+     * that only the matrix's last run can be shorter (a kernel call always computes four groups).
      */
     @Override
     public final void matvec(float[] out, float[] x, Parallel par) {
         Tensors.checkMatvec(this, out, x, 1);
+        // the caller's scratch: the tasks below only read it (no dot call of theirs prepares again)
+        Q8Activations a = prepare(x, 0, Q8Activations.scratch());
+        if (a == null) {
+            source.matvec(out, x, par);
+            return;
+        }
         int runs = Math.toIntExact((groups + MAX_GROUPS - 1) / MAX_GROUPS);
         par.forRange(runs, (start, end) -> {
-            long first = (long) start * MAX_GROUPS * G;
-            long last = Math.min(groups, (long) end * MAX_GROUPS) * G;
-            dotRows(first, Math.toIntExact(last - first), x, 0, out, Math.toIntExact(first));
+            long first = firstRow((long) start * MAX_GROUPS);
+            long last = (long) end * MAX_GROUPS >= groups ? source.rows() : firstRow((long) end * MAX_GROUPS);
+            runRows(first, Math.toIntExact(last - first), a, out, Math.toIntExact(first));
         });
     }
 
@@ -268,14 +343,13 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         if (inner.shape().rank() < 2) {
             return inner;
         }
-        long innerGroups = inner.rows() / G;
-        MemorySegment bytes = packed.asSlice(index * innerGroups * groupBytes, innerGroups * groupBytes);
+        MemorySegment bytes = packed.asSlice(index * groupsPerMatrix * groupBytes, groupsPerMatrix * groupBytes);
         return this instanceof Q8_0 ? new Q8_0((QuantizedTensor) inner, bytes) : new Q4_0((QuantizedTensor) inner, bytes);
     }
 
     @Override
     public String toString() {
-        return source + " (repacked, " + G + "-row groups)";
+        return source + " (repacked, " + rowsPerGroup + "-row groups)";
     }
 
     final void checkDot(long row, float[] x, int xOff) {
@@ -283,14 +357,24 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         Objects.checkFromIndexSize(xOff, source.cols(), x.length);
     }
 
-    final float scale(long row, int block) {
-        long off = ((row / G) * blocksPerRow + block) * groupBlockBytes + 4 * (row % G);
-        return packed.get(LE_FLOAT, off);
+    /** The group holding {@code row}. */
+    final long groupOf(long row) {
+        return row / matrixRows * groupsPerMatrix + (row % matrixRows) / rowsPerGroup;
     }
 
-    final byte quant(long row, int block, int column) {
-        long off = ((row / G) * blocksPerRow + block) * groupBlockBytes + 4L * G + (long) column * G + row % G;
-        return packed.get(ValueLayout.JAVA_BYTE, off);
+    /** The lane of {@code row} in its group. */
+    final int laneOf(long row) {
+        return (int) ((row % matrixRows) % rowsPerGroup);
+    }
+
+    /** The first row of group {@code g}. */
+    final long firstRow(long g) {
+        return g / groupsPerMatrix * matrixRows + (g % groupsPerMatrix) * rowsPerGroup;
+    }
+
+    /** Offset of block {@code block} of the group holding {@code row}. */
+    final long blockOffset(long row, int block) {
+        return (groupOf(row) * blocksPerRow + block) * groupBlockBytes;
     }
 
     static float fp16(byte[] rows, int off) {
@@ -312,7 +396,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     public static final class Q8_0 extends RepackedTensor {
 
         Q8_0(QuantizedTensor source, MemorySegment packed) {
-            super(source, packed, 32);
+            super(source, packed);
         }
 
         // the G rows of block b of rows (G mapped rows of 34-byte blocks) into out[o ..]
@@ -328,7 +412,14 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         }
 
         @Override
-        void groups(long g, int nGroups, float[] x, int xOff, float[] out, int o) {
+        Q8Activations prepare(float[] x, int xOff, Q8Activations into) {
+            return into.floats(x, xOff);
+        }
+
+        @Override
+        void groups(long g, int nGroups, Q8Activations a, float[] out, int o) {
+            float[] x = a.x;
+            int xOff = a.xOff;
             Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
             Objects.checkFromIndexSize(o, nGroups * G, out.length);
             MemorySegment s = packed;
@@ -380,130 +471,203 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
             float acc = 0f;
             for (int b = 0; b < blocksPerRow; b++) {
                 int xi = xOff + 32 * b;
-                float p = quant(row, b, 0) * x[xi];
+                long at = blockOffset(row, b);
+                float p = quant(row, at, 0) * x[xi];
                 for (int j = 1; j < 32; j++) {
-                    p = Math.fma(quant(row, b, j), x[xi + j], p);
+                    p = Math.fma(quant(row, at, j), x[xi + j], p);
                 }
-                acc = Math.fma(p, scale(row, b), acc);
+                acc = Math.fma(p, scale(row, at), acc);
             }
             return acc;
         }
 
         @Override
         float weight(long row, int col) {
-            return quant(row, col / 32, col % 32) * scale(row, col / 32);
+            long at = blockOffset(row, col / 32);
+            return quant(row, at, col % 32) * scale(row, at);
+        }
+
+        private float scale(long row, long at) {
+            return packed.get(LE_FLOAT, at + 4L * laneOf(row));
+        }
+
+        private byte quant(long row, long at, int column) {
+            return packed.get(ValueLayout.JAVA_BYTE, at + 4L * G + (long) column * G + laneOf(row));
         }
     }
 
     /**
-     * Q4_0 repacked: per group and block, {@code G} f32 scales {@code d / 16} (exact) then 16
-     * columns of {@code G} bytes (mapped byte XOR 0x88). Each row's block sum is
-     * {@code fma(lo, 2^-24, hi) * d / 16}: {@code lo} the FMA chain of {@code 2^28 (q[j] - 8) x[j]},
-     * {@code hi} that of {@code 16 (q[j + 16] - 8) x[j + 16]}; the powers of two are exact, so
-     * this is {@code d * sum((q - 8) x)} summed in that order.
+     * Q4_0 repacked: per group of {@code GQ = 2 * G} rows and block, {@code GQ} fp16 scales then 16
+     * columns of {@code GQ} mapped bytes. With the activations quantized per block ({@link Q8Activations}:
+     * int8 {@code q}, {@code bias = -8 * sum(q)}, {@code dx * 2^112}), each row's block sum
+     * {@code T = sum((w[j] - 8) * q[j])} is computed in 16-bit lanes as
+     * {@code bias + sum(lo[j] * q[j] + hi[j] * q[j + 16])} ({@code lo}, {@code hi} the nibbles 0..15):
+     * every partial sum is {@code sum(c[i] * q[i])} with each {@code c[i]} either {@code -8} or
+     * {@code w[i] - 8}, so it stays within {@code 8 * 32 * 127 = 32512} and is exact. The row's sum
+     * is then {@code fma(T, s, acc)} over the blocks in order, {@code s = (d * 2^-112) * (dx * 2^112)}
+     * with {@code d * 2^-112} the fp16 scale's bits moved into an f32 ({@code (h << 13) & 0x8FFFE000},
+     * exact for every finite fp16, subnormals included).
      */
     public static final class Q4_0 extends RepackedTensor {
 
-        private static final float LO_TO_HI = 0x1p-24f;
+        /** Rows per group: one short vector's lanes. */
+        static final int GQ = 2 * G;
+        static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
+        /** Loads of {@code GQ} bytes, widened to one short vector. */
+        static final VectorSpecies<Byte> BQ = BG == null ? null
+                : VectorSpecies.of(byte.class, VectorShape.forBitSize(GQ * 8));
+        private static final int SIGN_AND_MAGNITUDE = 0x8FFFE000;
 
         Q4_0(QuantizedTensor source, MemorySegment packed) {
-            super(source, packed, 16);
+            super(source, packed);
         }
 
-        static void packBlock(byte[] rows, int b, byte[] out, int o) {
-            int rowBytes = rows.length / G;
-            for (int r = 0; r < G; r++) {
+        /**
+         * Block {@code b} of the {@code n} mapped rows (of {@code GQ}, first {@code first}) in {@code rows}
+         * into {@code out[o ..]}; rows past {@code n} are padding (scale 0, nibbles 8: weight 0).
+         */
+        static void packBlock(String name, long first, int n, byte[] rows, int b, byte[] out, int o) {
+            int rowBytes = rows.length / GQ;
+            for (int r = 0; r < GQ; r++) {
                 int src = r * rowBytes + b * 18;
-                putFloat(out, o + 4 * r, fp16(rows, src) / 16f);
+                if (r < n) {
+                    if ((rows[src + 1] & 0x7C) == 0x7C) {
+                        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                                "tensor '%s': row %d, block %d has a non-finite fp16 scale (0x%02x%02x)",
+                                name, first + r, b, rows[src + 1] & 0xFF, rows[src] & 0xFF));
+                    }
+                    out[o + 2 * r] = rows[src];
+                    out[o + 2 * r + 1] = rows[src + 1];
+                }
                 for (int j = 0; j < 16; j++) {
-                    out[o + 4 * G + j * G + r] = (byte) (rows[src + 2 + j] ^ 0x88);
+                    out[o + 2 * GQ + j * GQ + r] = r < n ? rows[src + 2 + j] : (byte) 0x88;
                 }
             }
         }
 
         @Override
-        void groups(long g, int nGroups, float[] x, int xOff, float[] out, int o) {
-            Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
-            Objects.checkFromIndexSize(o, nGroups * G, out.length);
+        Q8Activations prepare(float[] x, int xOff, Q8Activations into) {
+            return into.quantize(x, xOff, blocksPerRow) ? into : null;
+        }
+
+        @Override
+        void groups(long g, int nGroups, Q8Activations a, float[] out, int o) {
+            short[] xq = a.q;
+            short[] bias = a.bias;
+            float[] dx = a.scale;
+            Objects.checkFromIndexSize(0, blocksPerRow * 32, xq.length);
+            Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
+            Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
+            Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
             MemorySegment s = packed;
             long bA = g * groupBytes;
             long bB = nGroups > 1 ? bA + groupBytes : bA;
             long bC = nGroups > 2 ? bA + 2 * groupBytes : bA;
             long bD = nGroups > 3 ? bA + 3 * groupBytes : bA;
-            FloatVector accA = FloatVector.zero(F);
-            FloatVector accB = accA;
-            FloatVector accC = accA;
-            FloatVector accD = accA;
-            FloatVector loToHi = FloatVector.broadcast(F, LO_TO_HI);
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector c0 = a0;
+            FloatVector c1 = a0;
+            FloatVector d0 = a0;
+            FloatVector d1 = a0;
             int step = groupBlockBytes;
-            for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
-                FloatVector loA = FloatVector.zero(F);
-                FloatVector hiA = loA;
-                FloatVector loB = loA;
-                FloatVector hiB = loA;
-                FloatVector loC = loA;
-                FloatVector hiC = loA;
-                FloatVector loD = loA;
-                FloatVector hiD = loA;
-                // written out here, not in helpers: a helper C2 does not inline boxes its vector.
-                // lo: v << 28 = 2^28 (q[j] - 8); hi: v & -16 = 16 (q[j + 16] - 8)
-                long q = 4L * G;
-                for (int j = 0; j < 16; j++, q += G) {
-                    FloatVector xl = FloatVector.broadcast(F, x[xi + j]);
-                    FloatVector xh = FloatVector.broadcast(F, x[xi + j + 16]);
-                    IntVector v = (IntVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2I, I, 0);
-                    loA = ((FloatVector) v.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loA);
-                    hiA = ((FloatVector) v.and(-16).convert(I2F, 0)).fma(xh, hiA);
-                    v = (IntVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2I, I, 0);
-                    loB = ((FloatVector) v.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loB);
-                    hiB = ((FloatVector) v.and(-16).convert(I2F, 0)).fma(xh, hiB);
-                    v = (IntVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2I, I, 0);
-                    loC = ((FloatVector) v.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loC);
-                    hiC = ((FloatVector) v.and(-16).convert(I2F, 0)).fma(xh, hiC);
-                    v = (IntVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2I, I, 0);
-                    loD = ((FloatVector) v.lanewise(LSHL, 28).convert(I2F, 0)).fma(xl, loD);
-                    hiD = ((FloatVector) v.and(-16).convert(I2F, 0)).fma(xh, hiD);
+            for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
+                ShortVector tA = ShortVector.broadcast(S, bias[b]);
+                ShortVector tB = tA;
+                ShortVector tC = tA;
+                ShortVector tD = tA;
+                // written out here, not in helpers: a helper C2 does not inline boxes its vector
+                long q = 2L * GQ;
+                for (int j = 0; j < 16; j++, q += GQ) {
+                    ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
+                    ShortVector xh = ShortVector.broadcast(S, xq[xi + j + 16]);
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bA + q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    tA = tA.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                    v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bB + q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    tB = tB.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                    v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bC + q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    tC = tC.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                    v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bD + q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    tD = tD.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
                 }
-                accA = loA.fma(loToHi, hiA).fma(FloatVector.fromMemorySegment(F, s, bA, LE), accA);
-                accB = loB.fma(loToHi, hiB).fma(FloatVector.fromMemorySegment(F, s, bB, LE), accB);
-                accC = loC.fma(loToHi, hiC).fma(FloatVector.fromMemorySegment(F, s, bC, LE), accC);
-                accD = loD.fma(loToHi, hiD).fma(FloatVector.fromMemorySegment(F, s, bD, LE), accD);
+                FloatVector dxv = FloatVector.broadcast(F, dx[b]);
+                ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+                a0 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
+                a1 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
+                h = ShortVector.fromMemorySegment(S, s, bB, LE);
+                b0 = ((FloatVector) tB.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b0);
+                b1 = ((FloatVector) tB.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b1);
+                h = ShortVector.fromMemorySegment(S, s, bC, LE);
+                c0 = ((FloatVector) tC.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c0);
+                c1 = ((FloatVector) tC.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c1);
+                h = ShortVector.fromMemorySegment(S, s, bD, LE);
+                d0 = ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
+                d1 = ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d1);
             }
-            accA.intoArray(out, o);
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + G);
             if (nGroups > 1) {
-                accB.intoArray(out, o + G);
+                b0.intoArray(out, o + GQ);
+                b1.intoArray(out, o + GQ + G);
             }
             if (nGroups > 2) {
-                accC.intoArray(out, o + 2 * G);
+                c0.intoArray(out, o + 2 * GQ);
+                c1.intoArray(out, o + 2 * GQ + G);
             }
             if (nGroups > 3) {
-                accD.intoArray(out, o + 3 * G);
+                d0.intoArray(out, o + 3 * GQ);
+                d1.intoArray(out, o + 3 * GQ + G);
             }
         }
 
         @Override
         float rowScalar(long row, float[] x, int xOff) {
+            Q8Activations a = new Q8Activations();
+            if (!a.quantizeScalar(x, xOff, blocksPerRow)) {
+                return source.dotScalar(row, x, xOff);
+            }
             float acc = 0f;
             for (int b = 0; b < blocksPerRow; b++) {
-                int xi = xOff + 32 * b;
-                float lo = 0f;
-                float hi = 0f;
+                long at = blockOffset(row, b);
+                int t = a.bias[b];
                 for (int j = 0; j < 16; j++) {
-                    int v = quant(row, b, j);
-                    lo = Math.fma((float) (v << 28), x[xi + j], lo);
-                    hi = Math.fma((float) (v & -16), x[xi + j + 16], hi);
+                    int v = quant(row, at, j) & 0xFF;
+                    t += (v & 15) * a.q[32 * b + j] + (v >> 4) * a.q[32 * b + j + 16];
                 }
-                acc = Math.fma(Math.fma(lo, LO_TO_HI, hi), scale(row, b), acc);
+                float s = Float.intBitsToFloat((scaleBits(row, at) << 13) & SIGN_AND_MAGNITUDE) * a.scale[b];
+                acc = Math.fma((float) t, s, acc);
             }
             return acc;
         }
 
         @Override
         float weight(long row, int col) {
-            int v = quant(row, col / 32, col % 16);
-            int q = col % 32 < 16 ? (v << 28) >> 28 : v >> 4;
-            // (q - 8) * d, as ggml: the stored scale is d / 16
-            return q * (scale(row, col / 32) * 16f);
+            long at = blockOffset(row, col / 32);
+            int v = quant(row, at, col % 16) & 0xFF;
+            int q = col % 32 < 16 ? v & 15 : v >> 4;
+            return (q - 8) * Float.float16ToFloat(scaleBits(row, at));
+        }
+
+        private short scaleBits(long row, long at) {
+            return packed.get(LE_SHORT, at + 2L * laneOf(row));
+        }
+
+        private byte quant(long row, long at, int column) {
+            return packed.get(ValueLayout.JAVA_BYTE, at + 2L * GQ + (long) column * GQ + laneOf(row));
         }
     }
 }

@@ -26,9 +26,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link RepackedTensor} against the mapped Q8_0/Q4_0 tensor it was made from, on random blocks
- * with finite fp16 scales and shapes of whole {@link RepackedTensor#G}-row groups: dequantization
+ * with finite fp16 scales and shapes of whole groups and (Q4_0) of padded ones: dequantization
  * ({@code row}, {@code get}) bit for bit; {@code dot} equal to its scalar twin bit for bit and to a
- * float64 dot of the dequantized row within {@code 1e-6 * sum|w * x|}; {@code dotRows} over runs
+ * float64 dot of the dequantized row within {@code 1e-6 * sum|w * x|} (Q4_0: plus the rounding of
+ * each activation to int8, {@code sum |w| * d / 2}); {@code dotRows} over runs
  * aligned and unaligned to the groups, and {@code matvec} with 1 and 3 threads, equal to
  * {@code dot} bit for bit; prefill {@code matmul} equal to the source's; 3-D slices; the
  * documented byte layout; what {@code supports} accepts; bounds. Arenas are shared: {@code of}
@@ -47,6 +48,11 @@ class RepackedTensorTest {
             for (Shape shape : new Shape[] {Shape.of(G, 32), Shape.of(3L * G, 96), Shape.of(5L * G, 64),
                     Shape.of(3, 2L * G, 64)}) {
                 b.add(Arguments.of(type, shape));
+            }
+            if (type == DType.Q4_0) {
+                // matrices padded to whole groups of 2G rows
+                b.add(Arguments.of(type, Shape.of(3L * G + 5, 64)));
+                b.add(Arguments.of(type, Shape.of(3, G + 3, 64)));
             }
         }
         return b.build();
@@ -114,12 +120,21 @@ class RepackedTensorTest {
                     src.row(r, w, 0);
                     double exact = 0;
                     double mag = 0;
+                    double rounding = 0;
                     for (int c = 0; c < cols; c++) {
                         double p = (double) w[c] * x[xOff + c];
                         exact += p;
                         mag += Math.abs(p);
+                        if (type == DType.Q4_0) {
+                            // |x - q * d| <= d / 2 per activation, d = amax / 127 of its block
+                            double amax = 0;
+                            for (int j = c / 32 * 32; j < c / 32 * 32 + 32; j++) {
+                                amax = Math.max(amax, Math.abs(x[xOff + j]));
+                            }
+                            rounding += Math.abs(w[c]) * amax / 127 * 0.5 * 1.0001;
+                        }
                     }
-                    double bound = 1e-6 * mag + Double.MIN_NORMAL;
+                    double bound = 1e-6 * mag + rounding + Double.MIN_NORMAL;
                     assertTrue(Math.abs(dot - exact) <= bound, where + ": " + dot + " vs exact " + exact);
                     float mapped = src.dot(r, x, xOff);
                     assertTrue(Math.abs(dot - mapped) <= 2 * bound, where + ": " + dot + " vs mapped " + mapped);
@@ -145,8 +160,9 @@ class RepackedTensorTest {
             float[] out = new float[outOff + rows + 3];
             // runs starting on, just after and just before group boundaries; whole, partial and
             // double groups, and every run to the end
-            for (int first : new int[] {0, 1, 3, G - 1, G, G + 5, 2 * G - 1, rows - 1}) {
-                for (int count : new int[] {0, 1, 2, G - 1, G, G + 1, G + 3, 2 * G, 2 * G + 1, 3 * G, rows - first}) {
+            for (int first : new int[] {0, 1, 3, G - 1, G, G + 5, 2 * G - 1, 2 * G, 2 * G + 1, rows - 1}) {
+                for (int count : new int[] {0, 1, 2, G - 1, G, G + 1, G + 3, 2 * G, 2 * G + 1, 3 * G, 4 * G + 1,
+                        rows - first}) {
                     if (first >= rows || first + count > rows) {
                         continue;
                     }
@@ -215,38 +231,55 @@ class RepackedTensorTest {
             QuantizedTensor src = source(type, shape, 10, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
             assertSame(src.data(), rep.data());
-            // per 32 weights: an f32 scale and 32 int8 (Q8_0) or 16 bytes of nibbles (Q4_0)
-            long want = shape.elementCount() / 32 * (type == DType.Q8_0 ? 36 : 20);
+            // per 32 weights: an f32 scale and 32 int8 (Q8_0) or an fp16 scale and 16 bytes of
+            // nibbles (Q4_0, each matrix padded to whole groups of 2G rows)
+            long matrixRows = shape.dim(shape.rank() - 2);
+            long matrices = shape.elementCount() / shape.cols() / matrixRows;
+            long want = type == DType.Q8_0 ? shape.elementCount() / 32 * 36
+                    : matrices * ((matrixRows + 2 * G - 1) / (2 * G)) * 2 * G * (shape.cols() / 32) * 18;
             assertEquals(want, RepackedTensor.packedBytes(src));
             assertEquals(want, rep.packed().byteSize());
         }
     }
 
-    /** The layout of the class Javadoc: per group and block, G f32 scales then the quant columns. */
+    /**
+     * The layout of the class Javadoc: per group and block, the scales (Q8_0: G f32; Q4_0: 2G fp16)
+     * then the quant columns; Q4_0's padding rows have scale 0 and nibbles 8.
+     */
     @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_0"})
     void packedBytesFollowTheDocumentedLayout(DType type) {
         try (Arena arena = Arena.ofShared()) {
             int blocksPerRow = 3;
-            QuantizedTensor src = source(type, Shape.of(2L * G, 32 * blocksPerRow), 11, arena);
-            RepackedTensor rep = RepackedTensor.of(src, arena);
             boolean q8 = type == DType.Q8_0;
+            int perGroup = q8 ? G : 2 * G;
+            long rows = q8 ? 2L * G : 2L * G + 7;
+            QuantizedTensor src = source(type, Shape.of(rows, 32 * blocksPerRow), 11, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            assertEquals(perGroup, rep.rowsPerGroup());
             int quantColumns = q8 ? 32 : 16;
-            long groupBlockBytes = 4L * G + (long) quantColumns * G;
+            int scaleBytes = q8 ? 4 : 2;
+            long groupBlockBytes = (long) (scaleBytes + quantColumns) * perGroup;
             MemorySegment mapped = src.data();
             MemorySegment packed = rep.packed();
-            for (long r = 0; r < src.rows(); r++) {
+            long paddedRows = (rows + perGroup - 1) / perGroup * perGroup;
+            assertEquals(paddedRows * blocksPerRow * (scaleBytes + quantColumns), packed.byteSize());
+            for (long r = 0; r < paddedRows; r++) {
                 for (int b = 0; b < blocksPerRow; b++) {
                     long block = r * src.rowBytes() + (long) b * type.blockBytes();
-                    long at = ((r / G) * blocksPerRow + b) * groupBlockBytes;
-                    float d = Float.float16ToFloat(mapped.get(LE_SHORT, block));
+                    long at = ((r / perGroup) * blocksPerRow + b) * groupBlockBytes;
                     String where = type + " row " + r + " block " + b;
-                    assertEquals(q8 ? d : d / 16f, packed.get(LE_FLOAT, at + 4 * (r % G)), where + " scale");
+                    if (q8) {
+                        float d = Float.float16ToFloat(mapped.get(LE_SHORT, block));
+                        assertEquals(d, packed.get(LE_FLOAT, at + 4 * (r % G)), where + " scale");
+                    } else {
+                        short d = r < rows ? mapped.get(LE_SHORT, block) : 0;
+                        assertEquals(d, packed.get(LE_SHORT, at + 2 * (r % perGroup)), where + " scale");
+                    }
                     for (int j = 0; j < quantColumns; j++) {
-                        byte q = mapped.get(ValueLayout.JAVA_BYTE, block + 2 + j);
-                        byte want = q8 ? q : (byte) (q ^ 0x88);
-                        assertEquals(want, packed.get(ValueLayout.JAVA_BYTE, at + 4L * G + (long) j * G + r % G),
-                                where + " column " + j);
+                        byte want = r < rows ? mapped.get(ValueLayout.JAVA_BYTE, block + 2 + j) : (byte) 0x88;
+                        assertEquals(want, packed.get(ValueLayout.JAVA_BYTE,
+                                at + (long) scaleBytes * perGroup + (long) j * perGroup + r % perGroup), where + " column " + j);
                     }
                 }
             }
@@ -258,7 +291,7 @@ class RepackedTensorTest {
     void slicesOfA3dTensorAreItsRepackedMatrices(DType type) {
         Random rnd = new Random(12);
         int experts = 3;
-        int rowsPerMatrix = 2 * G;
+        int rowsPerMatrix = type == DType.Q4_0 ? G + 3 : 2 * G;
         try (Arena arena = Arena.ofShared(); Parallel three = Parallel.create(3)) {
             QuantizedTensor src = source(type, Shape.of(experts, rowsPerMatrix, 64), 13, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
@@ -294,13 +327,14 @@ class RepackedTensorTest {
     }
 
     @Test
-    void supportsOnlyQ8_0AndQ4_0WithWholeGroups() {
+    void supportsQ8_0WithWholeGroupsAndAnyQ4_0Matrix() {
         try (Arena arena = Arena.ofShared()) {
             assertTrue(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G, 32), 14, arena)));
             assertTrue(RepackedTensor.supports(source(DType.Q4_0, Shape.of(4L * G, 64), 14, arena)));
             assertTrue(RepackedTensor.supports(source(DType.Q8_0, Shape.of(2, G, 32), 14, arena)));
             assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G + 1, 32), 14, arena)));
-            assertFalse(RepackedTensor.supports(source(DType.Q4_0, Shape.of(G / 2, 32), 14, arena)));
+            assertTrue(RepackedTensor.supports(source(DType.Q4_0, Shape.of(G / 2, 32), 14, arena)));
+            assertTrue(RepackedTensor.supports(source(DType.Q4_0, Shape.of(2, 3, 32), 14, arena)));
             // 2 matrices of G/2 rows: G rows in all, but no matrix is a whole group
             assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(2, G / 2, 32), 14, arena)));
             assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G * 32L), 14, arena)));
@@ -344,6 +378,90 @@ class RepackedTensorTest {
             assertThrows(IndexOutOfBoundsException.class, () -> rep.dotRows(0, G, x, 0, new float[G - 1], 0));
             assertThrows(IndexOutOfBoundsException.class, () -> rep.row(rows, new float[64], 0));
             assertThrows(IndexOutOfBoundsException.class, () -> rep.get(rows * 64));
+        }
+    }
+
+    @Test
+    void q4_0BlockSumsAtTheInt16LimitAreExact() {
+        int cols = 64;
+        try (Arena arena = Arena.ofShared()) {
+            long rows = 2L * G;
+            MemorySegment bytes = arena.allocate(rows * 2 * 18);
+            for (long r = 0; r < rows; r++) {
+                for (int b = 0; b < 2; b++) {
+                    long at = (r * 2 + b) * 18;
+                    bytes.set(LE_SHORT, at, Float.floatToFloat16(r % 3 == 0 ? -0.5f : 0.25f));
+                    // nibbles 0 (weight -8) in even rows, 15 (weight 7) in odd rows
+                    for (int j = 0; j < 16; j++) {
+                        bytes.set(ValueLayout.JAVA_BYTE, at + 2 + j, (byte) (r % 2 == 0 ? 0x00 : 0xFF));
+                    }
+                }
+            }
+            QuantizedTensor src = (QuantizedTensor) TensorFactory.create("w", DType.Q4_0, Shape.of(rows, cols), bytes);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            float[] plus = new float[cols];
+            float[] mixed = new float[cols];
+            for (int c = 0; c < cols; c++) {
+                plus[c] = 3f;
+                mixed[c] = c % 32 < 16 ? -3f : 3f;
+            }
+            try (Parallel two = Parallel.create(2)) {
+                for (float[] x : new float[][] {plus, mixed}) {
+                    float[] out = new float[(int) rows];
+                    rep.matvec(out, x, two);
+                    for (long r = 0; r < rows; r++) {
+                        // every activation is exactly 127 * d: the integer sum is +-32512 (even rows) or +-28448
+                        double d = r % 3 == 0 ? -0.5 : 0.25;
+                        double want = 0;
+                        for (int c = 0; c < cols; c++) {
+                            want += (r % 2 == 0 ? -8 : 7) * d * x[c];
+                        }
+                        assertEquals((float) want, rep.dot(r, x, 0), "row " + r);
+                        assertEquals(rep.dot(r, x, 0), out[(int) r], "matvec row " + r);
+                        assertEquals(rep.dot(r, x, 0), rep.dotScalar(r, x, 0), "scalar twin row " + r);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void q4_0ActivationsItCannotQuantizeGoThroughTheMappedTensor() {
+        Random rnd = new Random(20);
+        try (Arena arena = Arena.ofShared(); Parallel two = Parallel.create(2)) {
+            QuantizedTensor src = source(DType.Q4_0, Shape.of(3L * G + 1, 96), 21, arena);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            int rows = Math.toIntExact(src.rows());
+            for (float odd : new float[] {Float.NaN, Float.POSITIVE_INFINITY, 5.0e6f}) {
+                float[] x = gaussian(96, rnd);
+                x[40] = odd;
+                float[] want = new float[rows];
+                float[] got = new float[rows];
+                src.matvec(want, x, two);
+                rep.matvec(got, x, two);
+                for (int r = 0; r < rows; r++) {
+                    String where = "x[40] = " + odd + ", row " + r;
+                    assertEquals(want[r], got[r], where + ": matvec");
+                    assertEquals(src.dot(r, x, 0), rep.dot(r, x, 0), where + ": dot");
+                    assertEquals(src.dotScalar(r, x, 0), rep.dotScalar(r, x, 0), where + ": scalar dot");
+                }
+                rep.dotRows(1, rows - 1, x, 0, got, 0);
+                for (int r = 1; r < rows; r++) {
+                    assertEquals(src.dot(r, x, 0), got[r - 1], "x[40] = " + odd + ", dotRows row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void q4_0WithANonFiniteScaleIsRefusedNamingTheBlock() {
+        try (Arena arena = Arena.ofShared()) {
+            QuantizedTensor src = source(DType.Q4_0, Shape.of(2L * G, 64), 22, arena);
+            // row 5, block 1: fp16 infinity
+            src.data().set(LE_SHORT, 5 * src.rowBytes() + 18, (short) 0x7C00);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RepackedTensor.of(src, arena));
+            assertTrue(e.getMessage().contains("'blk.7.w'") && e.getMessage().contains("row 5, block 1")
+                    && e.getMessage().contains("non-finite"), e.getMessage());
         }
     }
 

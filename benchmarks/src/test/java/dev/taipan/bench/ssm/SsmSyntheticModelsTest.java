@@ -22,7 +22,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The tiny presets of {@link SsmSyntheticModels} load through {@link Taipan#load} with the layer
  * kinds their shape asks for, give finite logits that depend on the input, and decoding token by
- * token gives the logits of one batched prefill.
+ * token gives the logits of one batched prefill: within {@code 1e-4} of the largest logit, or for
+ * Q4_0 within {@code 1e-2}, because decode rounds the activations of Q4_0 matrices to int8 as
+ * llama.cpp does (the repacked kernel) and prefill keeps them in f32.
  */
 class SsmSyntheticModelsTest {
     private static final int[] TOKENS = {5, 17, 299, 0, 42, 7, 123};
@@ -41,6 +43,7 @@ class SsmSyntheticModelsTest {
             float[][] batch = m.newSession(Sampling.greedy()).logits(TOKENS);
             Session step = m.newSession(Sampling.greedy());
             float scale = 0;
+            float tolerance = type.equals("Q4_0") ? 1e-2f : 1e-4f;
             for (int t = 0; t < TOKENS.length; t++) {
                 float[] logits = step.decode(TOKENS[t]);
                 for (int v = 0; v < logits.length; v++) {
@@ -48,7 +51,7 @@ class SsmSyntheticModelsTest {
                     scale = Math.max(scale, Math.abs(batch[t][v]));
                 }
                 for (int v = 0; v < logits.length; v++) {
-                    assertEquals(batch[t][v], logits[v], 1e-4f * Math.max(1f, scale),
+                    assertEquals(batch[t][v], logits[v], tolerance * Math.max(1f, scale),
                             name + " step vs prefill, position " + t + " logit " + v);
                 }
             }

@@ -1,0 +1,96 @@
+package dev.taipan.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Q8Activations}: the Vector API quantization equals its scalar twin bit for bit (random,
+ * zero, tiny, huge and tie-rounding blocks, at an offset), the values are ggml's
+ * ({@code round(x * 127 / amax)}, ties to even), and unrepresentable blocks (non-finite, huge, or
+ * so small that {@code 127 / amax} overflows) are reported.
+ */
+class Q8ActivationsTest {
+
+    private static void assertTwins(float[] x, int xOff, int blocks) {
+        Q8Activations v = new Q8Activations();
+        Q8Activations s = new Q8Activations();
+        assertTrue(v.quantize(x, xOff, blocks));
+        assertTrue(s.quantizeScalar(x, xOff, blocks));
+        assertArrayEquals(s.q, v.q);
+        assertArrayEquals(s.bias, v.bias);
+        assertArrayEquals(s.scale, v.scale);
+    }
+
+    @Test
+    void vectorEqualsScalarTwin() {
+        Random rnd = new Random(1);
+        for (int blocks : new int[] {1, 2, 5}) {
+            float[] x = new float[3 + 32 * blocks];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));
+            }
+            assertTwins(x, 3, blocks);
+            assertTwins(x, 0, blocks);
+        }
+        float[] special = new float[96];
+        // block 0 zero, block 1 tiny values, block 2 at the limit
+        for (int i = 0; i < 32; i++) {
+            special[32 + i] = Q8Activations.TINY * (i - 16) / 16;
+            special[64 + i] = (i % 2 == 0 ? 1 : -1) * Q8Activations.LIMIT * i / 31;
+        }
+        assertTwins(special, 0, 3);
+    }
+
+    @Test
+    void valuesAreGgmlsRoundedQuants() {
+        float[] x = new float[32];
+        x[0] = 127f;
+        x[1] = 0.5f;   // tie: rounds to 0
+        x[2] = 1.5f;   // tie: rounds to 2
+        x[3] = -2.5f;  // tie: rounds to -2
+        x[4] = -127f;
+        x[5] = 63.7f;
+        Q8Activations a = new Q8Activations();
+        assertTrue(a.quantize(x, 0, 1));
+        short[] want = new short[32];
+        want[0] = 127;
+        want[1] = 0;
+        want[2] = 2;
+        want[3] = -2;
+        want[4] = -127;
+        want[5] = 64;
+        assertArrayEquals(want, Arrays.copyOf(a.q, 32));
+        assertEquals(-8 * (127 + 2 - 2 - 127 + 64), a.bias[0]);
+        assertEquals(1f * 0x1p112f, a.scale[0]);
+        float[] zeros = new float[32];
+        assertTrue(a.quantize(zeros, 0, 1));
+        assertEquals(0, a.bias[0]);
+        assertEquals(0f, a.scale[0]);
+        assertArrayEquals(new short[32], Arrays.copyOf(a.q, 32));
+    }
+
+    @Test
+    void nonFiniteOrHugeBlocksAreNotRepresentable() {
+        for (float odd : new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Q8Activations.LIMIT * 1.01f,
+                Q8Activations.TINY / 2, Float.MIN_VALUE}) {
+            float[] x = new float[64];
+            x[50] = odd;
+            assertFalse(new Q8Activations().quantize(x, 0, 2), "x[50] = " + odd);
+            assertFalse(new Q8Activations().quantizeScalar(x, 0, 2), "x[50] = " + odd + ", scalar");
+            assertTrue(new Q8Activations().quantize(x, 0, 1), "block 0 alone is representable");
+        }
+    }
+
+    @Test
+    void shortActivationsThrow() {
+        assertThrows(IndexOutOfBoundsException.class, () -> new Q8Activations().quantize(new float[63], 0, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> new Q8Activations().quantizeScalar(new float[64], 1, 2));
+    }
+}

@@ -96,16 +96,29 @@ public final class KernelProbe {
         };
     }
 
-    // best wall time of one call, in ms: calls for about 1 s first (so the JIT has compiled the
-    // kernel), then 7 rounds of about 0.2 s, the first 2 untimed
+    // best wall time of one call, in ms: calls until the JIT has compiled the kernel (at least 3 s,
+    // and until two 0.25 s windows in a row agree within 5 %; at most 30 s: a kernel's profiled
+    // C1 code can be 100x slower than C2's, and reaching C2 can take several seconds), then 7
+    // rounds of about 0.2 s, the first 2 untimed
     private static double bestMillis(Runnable call) {
         long warm = System.nanoTime();
-        int calls = 0;
-        do {
-            call.run();
-            calls++;
-        } while (System.nanoTime() - warm < 1_000_000_000L);
-        long once = Math.max(1, (System.nanoTime() - warm) / calls);
+        double previous = Double.MAX_VALUE;
+        double perCall;
+        while (true) {
+            long windowStart = System.nanoTime();
+            int calls = 0;
+            do {
+                call.run();
+                calls++;
+            } while (System.nanoTime() - windowStart < 250_000_000L);
+            perCall = (double) (System.nanoTime() - windowStart) / calls;
+            long elapsed = System.nanoTime() - warm;
+            if ((elapsed > 3_000_000_000L && Math.abs(perCall - previous) < 0.05 * previous) || elapsed > 30_000_000_000L) {
+                break;
+            }
+            previous = perCall;
+        }
+        long once = Math.max(1, (long) perCall);
         int reps = (int) Math.max(1, Math.min(1000, 200_000_000L / once));
         double best = Double.MAX_VALUE;
         for (int round = 0; round < 7; round++) {

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * prefill batch (the mapped tensor's tiled path in either layout). With {@code REPACKED} the
  * attention and expert matrices are bound as {@link RepackedTensor}s, while the embedding and the
  * 262-row output (not a whole number of row groups) stay mapped; with {@code MAPPED} nothing is.
- * No Q4_0 model fixture exists; Q4_0 repacking is covered in quant's RepackedTensorTest.
+ * No Q4_0 model fixture exists; Q4_0 repacking is covered in quant's RepackedTensorTest, and end to
+ * end by benchmarks' SsmSyntheticModelsTest (Q4_0 decode against prefill).
  */
 class RepackedWeightsTest {
 

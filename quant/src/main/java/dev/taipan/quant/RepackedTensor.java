@@ -648,7 +648,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
                     int v = quant(row, at, j) & 0xFF;
                     t += (v & 15) * a.q[32 * b + j] + (v >> 4) * a.q[32 * b + j + 16];
                 }
-                float s = Float.intBitsToFloat((scaleBits(row, at) << 13) & SIGN_AND_MAGNITUDE) * a.scale[b];
+                float s = scaledDown(scaleBits(row, at)) * a.scale[b];
                 acc = Math.fma((float) t, s, acc);
             }
             return acc;
@@ -660,6 +660,11 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
             int v = quant(row, at, col % 16) & 0xFF;
             int q = col % 32 < 16 ? v & 15 : v >> 4;
             return (q - 8) * Float.float16ToFloat(scaleBits(row, at));
+        }
+
+        /** The fp16 {@code h} times {@code 2^-112} as an f32, exact for every finite fp16 (the scalar form of the kernel's decoding). */
+        static float scaledDown(short h) {
+            return Float.intBitsToFloat((h << 13) & SIGN_AND_MAGNITUDE);
         }
 
         private short scaleBits(long row, long at) {

@@ -454,6 +454,16 @@ class RepackedTensorTest {
     }
 
     @Test
+    void q4_0ScaleDecodingIsExactForEveryFiniteFp16() {
+        for (int h = 0; h < 0x10000; h++) {
+            float d = Float.float16ToFloat((short) h);
+            if (Float.isFinite(d)) {
+                assertEquals(d, RepackedTensor.Q4_0.scaledDown((short) h) * 0x1p112f, "fp16 bits 0x" + Integer.toHexString(h));
+            }
+        }
+    }
+
+    @Test
     void q4_0WithANonFiniteScaleIsRefusedNamingTheBlock() {
         try (Arena arena = Arena.ofShared()) {
             QuantizedTensor src = source(DType.Q4_0, Shape.of(2L * G, 64), 22, arena);

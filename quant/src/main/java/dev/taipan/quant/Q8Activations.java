@@ -1,5 +1,6 @@
 package dev.taipan.quant;
 
+import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
@@ -21,6 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * then fall back to float) when a block's {@code amax} is not finite, above {@link #LIMIT}, where
  * {@code d * 2^112} would overflow, or non-zero and below {@link #TINY}, where {@code 127 / amax}
  * would.
+ *
+ * <p>{@link #quantized} memoizes per thread: a one-token MoE step dots the same activations with
+ * many expert matrices, in many chunks, so each thread keeps its last {@link Memo#SIZE}
+ * quantizations keyed by (array, offset, length) and reuses one only when the array still holds
+ * the same values (compared in full, {@code Arrays.mismatch}: several times cheaper than quantizing).
  */
 final class Q8Activations {
 
@@ -43,9 +49,58 @@ final class Q8Activations {
     float[] x;
     int xOff;
 
-    /** This thread's reusable instance (one per thread: a dot call quantizes, then reads it, then returns). */
+    private static final ThreadLocal<Memo> MEMO = ThreadLocal.withInitial(Memo::new);
+
+    /** This thread's reusable instance (one per thread: a dot call fills it, then reads it, then returns). */
     static Q8Activations scratch() {
         return SCRATCH.get();
+    }
+
+    /**
+     * {@code x[xOff .. xOff + 32 * blocks)} quantized, from this thread's memo when it holds the same
+     * values, or null when not representable. The result stays valid until this thread's next
+     * {@link Memo#SIZE} calls with other activations.
+     */
+    static Q8Activations quantized(float[] x, int xOff, int blocks) {
+        int n = 32 * blocks;
+        Objects.checkFromIndexSize(xOff, n, x.length);
+        Memo m = MEMO.get();
+        for (int i = 0; i < Memo.SIZE; i++) {
+            if (m.arrays[i] == x && m.offsets[i] == xOff && m.lengths[i] == n
+                    && Arrays.mismatch(m.copies[i], 0, n, x, xOff, xOff + n) < 0) {
+                return m.representable[i] ? m.values[i] : null;
+            }
+        }
+        int i = m.next;
+        m.next = (i + 1) % Memo.SIZE;
+        if (m.copies[i] == null || m.copies[i].length < n) {
+            m.copies[i] = new float[n];
+        }
+        System.arraycopy(x, xOff, m.copies[i], 0, n);
+        boolean ok = m.values[i].quantize(x, xOff, blocks);
+        m.arrays[i] = x;
+        m.offsets[i] = xOff;
+        m.lengths[i] = n;
+        m.representable[i] = ok;
+        return ok ? m.values[i] : null;
+    }
+
+    /** One thread's recent quantizations, replaced round robin. */
+    static final class Memo {
+        static final int SIZE = 16;
+        final float[][] arrays = new float[SIZE][];
+        final int[] offsets = new int[SIZE];
+        final int[] lengths = new int[SIZE];
+        final float[][] copies = new float[SIZE][];
+        final Q8Activations[] values = new Q8Activations[SIZE];
+        final boolean[] representable = new boolean[SIZE];
+        int next;
+
+        Memo() {
+            for (int i = 0; i < SIZE; i++) {
+                values[i] = new Q8Activations();
+            }
+        }
     }
 
     private void ensure(int blocks) {

@@ -187,10 +187,11 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     static final int MAX_GROUPS = 4;
 
     /**
-     * The activations {@code x[xOff ..]} as this format's kernel reads them, in {@code into}, or null
-     * when the kernel cannot represent them (the mapped tensor then computes the call).
+     * The activations {@code x[xOff ..]} as this format's kernel reads them (an instance of the
+     * calling thread's, valid until its next call), or null when the kernel cannot represent them
+     * (the mapped tensor then computes the call).
      */
-    abstract Q8Activations prepare(float[] x, int xOff, Q8Activations into);
+    abstract Q8Activations prepare(float[] x, int xOff);
 
     /**
      * Groups {@code [g, g + nGroups)} (nGroups 1 to {@link #MAX_GROUPS}, in one matrix) dotted with
@@ -255,7 +256,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     @Override
     public final float dot(long row, float[] x, int xOff) {
         checkDot(row, x, xOff);
-        Q8Activations a = prepare(x, xOff, Q8Activations.scratch());
+        Q8Activations a = prepare(x, xOff);
         if (a == null) {
             return source.dot(row, x, xOff);
         }
@@ -278,7 +279,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         checkDot(first, x, xOff);
         Objects.checkIndex(first + count - 1, source.rows());
         Objects.checkFromIndexSize(outOff, count, out.length);
-        Q8Activations a = prepare(x, xOff, Q8Activations.scratch());
+        Q8Activations a = prepare(x, xOff);
         if (a == null) {
             source.dotRows(first, count, x, xOff, out, outOff);
         } else {
@@ -316,8 +317,8 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
     @Override
     public final void matvec(float[] out, float[] x, Parallel par) {
         Tensors.checkMatvec(this, out, x, 1);
-        // the caller's scratch: the tasks below only read it (no dot call of theirs prepares again)
-        Q8Activations a = prepare(x, 0, Q8Activations.scratch());
+        // the caller's instance: the tasks below only read it (no dot call of theirs prepares again)
+        Q8Activations a = prepare(x, 0);
         if (a == null) {
             source.matvec(out, x, par);
             return;
@@ -412,8 +413,8 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         }
 
         @Override
-        Q8Activations prepare(float[] x, int xOff, Q8Activations into) {
-            return into.floats(x, xOff);
+        Q8Activations prepare(float[] x, int xOff) {
+            return Q8Activations.scratch().floats(x, xOff);
         }
 
         @Override
@@ -546,8 +547,8 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         }
 
         @Override
-        Q8Activations prepare(float[] x, int xOff, Q8Activations into) {
-            return into.quantize(x, xOff, blocksPerRow) ? into : null;
+        Q8Activations prepare(float[] x, int xOff) {
+            return Q8Activations.quantized(x, xOff, blocksPerRow);
         }
 
         @Override

@@ -3,6 +3,9 @@ package dev.taipan.quant;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * {@link Q8Activations}: the Vector API quantization equals its scalar twin bit for bit (random,
  * zero, tiny, huge and tie-rounding blocks, at an offset), the values are ggml's
  * ({@code round(x * 127 / amax)}, ties to even), and unrepresentable blocks (non-finite, huge, or
- * so small that {@code 127 / amax} overflows) are reported.
+ * so small that {@code 127 / amax} overflows) are reported; the per-thread memo returns a
+ * quantization only for the same values.
  */
 class Q8ActivationsTest {
 
@@ -92,5 +96,42 @@ class Q8ActivationsTest {
     void shortActivationsThrow() {
         assertThrows(IndexOutOfBoundsException.class, () -> new Q8Activations().quantize(new float[63], 0, 2));
         assertThrows(IndexOutOfBoundsException.class, () -> new Q8Activations().quantizeScalar(new float[64], 1, 2));
+    }
+
+    @Test
+    void memoReusesAQuantizationOnlyForTheSameValues() {
+        Random rnd = new Random(3);
+        float[] x = new float[2 + 96];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        Q8Activations first = Q8Activations.quantized(x, 2, 3);
+        assertSame(first, Q8Activations.quantized(x, 2, 3), "same array, offset and values: the memo's instance");
+        Q8Activations fresh = new Q8Activations();
+        assertTrue(fresh.quantize(x, 2, 3));
+        assertArrayEquals(fresh.q, Arrays.copyOf(first.q, fresh.q.length));
+        // the caller changed one value in place: quantized again, with the new value
+        x[2 + 40] = 9f;
+        Q8Activations changed = Q8Activations.quantized(x, 2, 3);
+        assertTrue(fresh.quantize(x, 2, 3));
+        assertArrayEquals(fresh.q, Arrays.copyOf(changed.q, fresh.q.length));
+        assertArrayEquals(fresh.scale, Arrays.copyOf(changed.scale, fresh.scale.length));
+        assertEquals(127, changed.q[40]);
+        // another offset or length is another key; unrepresentable values are remembered as such
+        Q8Activations shorter = Q8Activations.quantized(x, 2, 2);
+        assertTrue(fresh.quantize(x, 2, 2));
+        assertArrayEquals(Arrays.copyOf(fresh.bias, 2), Arrays.copyOf(shorter.bias, 2));
+        assertArrayEquals(Arrays.copyOf(fresh.q, 64), Arrays.copyOf(shorter.q, 64));
+        x[2 + 70] = Float.NaN;
+        assertNull(Q8Activations.quantized(x, 2, 3));
+        assertNull(Q8Activations.quantized(x, 2, 3));
+        assertNotNull(Q8Activations.quantized(x, 2, 2), "the first two blocks have no NaN");
+        // more keys than the memo holds: still right
+        for (int k = 0; k < 3 * Q8Activations.Memo.SIZE; k++) {
+            float[] y = new float[32];
+            y[k % 32] = k + 1;
+            Q8Activations got = Q8Activations.quantized(y, 0, 1);
+            assertEquals(127, got.q[k % 32], "key " + k);
+        }
     }
 }

@@ -453,6 +453,29 @@ class RepackedTensorTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void activationsChangedInPlaceBetweenCallsAreReadAgain(DType type) {
+        Random rnd = new Random(23);
+        try (Arena arena = Arena.ofShared(); Parallel two = Parallel.create(2)) {
+            RepackedTensor rep = RepackedTensor.of(source(type, Shape.of(4L * G, 64), 24, arena), arena);
+            int rows = Math.toIntExact(rep.rows());
+            float[] x = gaussian(64, rnd);
+            float[] out = new float[rows];
+            for (int round = 0; round < 3; round++) {
+                rep.matvec(out, x, two);
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(rep.dotScalar(r, x, 0), out[r], type + " round " + round + " row " + r);
+                }
+                rep.dotRows(3, rows - 3, x, 0, out, 0);
+                for (int r = 3; r < rows; r++) {
+                    assertEquals(rep.dotScalar(r, x, 0), out[r - 3], type + " round " + round + " dotRows row " + r);
+                }
+                x[round * 20] += 5f;
+            }
+        }
+    }
+
     @Test
     void q4_0ScaleDecodingIsExactForEveryFiniteFp16() {
         for (int h = 0; h < 0x10000; h++) {

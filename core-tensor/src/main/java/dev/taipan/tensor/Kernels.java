@@ -59,6 +59,14 @@ public interface Kernels {
     void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n);
 
     /**
+     * One step of a diagonal linear recurrence and its read-out, in one pass over {@code h}:
+     * {@code h[i] = h[i] * decay + a * b[i]} in place, then returns {@code sum(h[i] * c[i])}. The
+     * same values as {@link #scale}, {@link #axpy} and {@link #dot} called in turn (the selective
+     * scan of one state row).
+     */
+    float decayAxpyDot(float[] h, int hOff, float decay, float a, float[] b, int bOff, float[] c, int cOff, int n);
+
+    /**
      * Rotates {@code nHeads} consecutive heads of {@code rope.headDim()} values starting at
      * {@code off} for position {@code pos}, in the layout of {@code rope}.
      */

@@ -151,6 +151,17 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float decayAxpyDot(float[] h, int hOff, float decay, float a, float[] b, int bOff, float[] c, int cOff, int n) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float v = h[hOff + i] * decay + a * b[bOff + i];
+            h[hOff + i] = v;
+            sum += v * c[cOff + i];
+        }
+        return sum;
+    }
+
+    @Override
     public void rope(float[] x, int off, int nHeads, int pos, Rope rope) {
         int half = rope.nRot() / 2;
         float[] cos = new float[half];

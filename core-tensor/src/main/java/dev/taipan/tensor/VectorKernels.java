@@ -270,6 +270,47 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /** {@link #scale}, {@link #axpy} and {@link #dot}'s lanes and accumulators, fused: the same floats. */
+    @Override
+    public float decayAxpyDot(float[] h, int hOff, float decay, float a, float[] b, int bOff, float[] c, int cOff, int n) {
+        FloatVector acc0 = FloatVector.zero(S);
+        FloatVector acc1 = FloatVector.zero(S);
+        FloatVector acc2 = FloatVector.zero(S);
+        FloatVector acc3 = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            FloatVector v0 = FloatVector.fromArray(S, h, hOff + i).mul(decay)
+                    .add(FloatVector.fromArray(S, b, bOff + i).mul(a));
+            FloatVector v1 = FloatVector.fromArray(S, h, hOff + i + L).mul(decay)
+                    .add(FloatVector.fromArray(S, b, bOff + i + L).mul(a));
+            FloatVector v2 = FloatVector.fromArray(S, h, hOff + i + 2 * L).mul(decay)
+                    .add(FloatVector.fromArray(S, b, bOff + i + 2 * L).mul(a));
+            FloatVector v3 = FloatVector.fromArray(S, h, hOff + i + 3 * L).mul(decay)
+                    .add(FloatVector.fromArray(S, b, bOff + i + 3 * L).mul(a));
+            v0.intoArray(h, hOff + i);
+            v1.intoArray(h, hOff + i + L);
+            v2.intoArray(h, hOff + i + 2 * L);
+            v3.intoArray(h, hOff + i + 3 * L);
+            acc0 = v0.fma(FloatVector.fromArray(S, c, cOff + i), acc0);
+            acc1 = v1.fma(FloatVector.fromArray(S, c, cOff + i + L), acc1);
+            acc2 = v2.fma(FloatVector.fromArray(S, c, cOff + i + 2 * L), acc2);
+            acc3 = v3.fma(FloatVector.fromArray(S, c, cOff + i + 3 * L), acc3);
+        }
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, h, hOff + i).mul(decay)
+                    .add(FloatVector.fromArray(S, b, bOff + i).mul(a));
+            v.intoArray(h, hOff + i);
+            acc0 = v.fma(FloatVector.fromArray(S, c, cOff + i), acc0);
+        }
+        float sum = Lanes.sum(acc0.add(acc1).add(acc2.add(acc3)));
+        for (; i < n; i++) {
+            float v = h[hOff + i] * decay + a * b[bOff + i];
+            h[hOff + i] = v;
+            sum += v * c[cOff + i];
+        }
+        return sum;
+    }
+
     @Override
     public void rope(float[] x, int off, int nHeads, int pos, Rope rope) {
         int half = rope.nRot() / 2;

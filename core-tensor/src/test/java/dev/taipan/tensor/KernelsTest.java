@@ -96,6 +96,42 @@ class KernelsTest {
         }
     }
 
+    /**
+     * The fused scan step: the state equals scale then axpy bit for bit in both kernels, the
+     * vector read-out equals the vector {@code dot} of the new state bit for bit, and both
+     * read-outs are close to a double dot.
+     */
+    @Test
+    void decayAxpyDotIsScaleAxpyDotInOnePass() {
+        Random rnd = new Random(11);
+        for (int off : OFFSETS) {
+            for (int n = 1; n <= MAX_N; n++) {
+                float[] h = random(rnd, n + off, 1f);
+                float[] b = random(rnd, n + 2 * off, 1f);
+                float[] c = random(rnd, n + 3 * off, 1f);
+                for (Kernels k : new Kernels[] {VEC, REF}) {
+                    String what = (k == VEC ? "vector" : "scalar") + " n=" + n + " off=" + off;
+                    float[] want = h.clone();
+                    k.scale(want, off, n, 0.83f);
+                    k.axpy(want, off, -0.7f, b, 2 * off, n);
+                    float[] got = h.clone();
+                    float y = k.decayAxpyDot(got, off, 0.83f, -0.7f, b, 2 * off, c, 3 * off, n);
+                    assertArrayEquals(want, got, what + ": state");
+                    if (k == VEC) {
+                        assertEquals(VEC.dot(want, off, c, 3 * off, n), y, what + ": read-out vs dot");
+                    }
+                    double exact = 0;
+                    double absSum = 0;
+                    for (int i = 0; i < n; i++) {
+                        exact += (double) want[off + i] * c[3 * off + i];
+                        absSum += Math.abs((double) want[off + i] * c[3 * off + i]);
+                    }
+                    assertEquals(exact, y, 1e-6 * n * absSum + 1e-30, what + ": read-out vs double");
+                }
+            }
+        }
+    }
+
     @Test
     void rmsnormMatchesScalarAndDouble() {
         Random rnd = new Random(2);

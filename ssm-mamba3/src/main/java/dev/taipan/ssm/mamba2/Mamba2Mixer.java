@@ -137,11 +137,9 @@ public final class Mamba2Mixer implements Block {
                     int i = h * headDim + p;
                     int s = i * dState;
                     float xi = st.xbc[row + i];
-                    // h = h * dA + B * (x * dt)
-                    kernels.scale(st.ssm, s, dState, dA);
-                    kernels.axpy(st.ssm, s, xi * dt, st.xbc, bAt, dState);
-                    // y = C · h + D x
-                    st.y[t * dInner + i] = kernels.dot(st.ssm, s, st.xbc, cAt, dState) + xi * dSkip;
+                    // h = h * dA + B * (x * dt), then y = C · h + D x, in one pass over the state row
+                    st.y[t * dInner + i] = kernels.decayAxpyDot(st.ssm, s, dA, xi * dt, st.xbc, bAt, st.xbc, cAt, dState)
+                            + xi * dSkip;
                 }
             }
         }

@@ -201,6 +201,13 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
      */
     abstract void groups(long g, int nGroups, Q8Activations a, float[] out, int o);
 
+    /**
+     * Group {@code g} alone ({@code rowsPerGroup} values at {@code out[o ..]}): the same floats as
+     * {@link #groups} gives it, without computing three other groups (a run's last whole groups and
+     * partial groups).
+     */
+    abstract void group(long g, Q8Activations a, float[] out, int o);
+
     /** Scalar twin of {@link #groups} (and of {@link #prepare}) for one row: the same operations in the same order. */
     abstract float rowScalar(long row, float[] x, int xOff);
 
@@ -261,7 +268,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
             return source.dot(row, x, xOff);
         }
         float[] lanes = new float[rowsPerGroup];
-        groups(groupOf(row), 1, a, lanes, 0);
+        group(groupOf(row), a, lanes, 0);
         return lanes[laneOf(row)];
     }
 
@@ -287,7 +294,10 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
         }
     }
 
-    /** Whole groups four at a time; partial groups (a run's ends, padding) through one group's kernel. */
+    /**
+     * Whole groups four at a time; fewer whole groups one at a time, and partial groups (a run's
+     * ends, padding) through one group's kernel and a copy.
+     */
     private void runRows(long first, int count, Q8Activations a, float[] out, int outOff) {
         long end = first + count;
         long r = first;
@@ -302,7 +312,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
                 r += whole * rowsPerGroup;
             } else {
                 lanes = lanes == null ? new float[rowsPerGroup] : lanes;
-                groups(groupOf(r), 1, a, lanes, 0);
+                group(groupOf(r), a, lanes, 0);
                 int n = (int) Math.min(Math.min(rowsPerGroup - lane, end - r), matrixEnd - r);
                 System.arraycopy(lanes, lane, out, o, n);
                 r += n;
@@ -312,7 +322,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
 
     /**
      * Activations prepared once, then runs of four groups split across {@code par}'s workers, so
-     * that only the matrix's last run can be shorter (a kernel call always computes four groups).
+     * that only the matrix's last run can be shorter (four groups stream together).
      */
     @Override
     public final void matvec(float[] out, float[] x, Parallel par) {
@@ -465,6 +475,32 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
             if (nGroups > 3) {
                 accD.intoArray(out, o + 3 * G);
             }
+        }
+
+        @Override
+        void group(long g, Q8Activations a, float[] out, int o) {
+            float[] x = a.x;
+            int xOff = a.xOff;
+            Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
+            Objects.checkFromIndexSize(o, G, out.length);
+            MemorySegment s = packed;
+            long bA = g * groupBytes;
+            FloatVector accA = FloatVector.zero(F);
+            int step = groupBlockBytes;
+            for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, xi += 32) {
+                // column 0, then one FMA per column; loads written out here, not in helpers: a
+                // helper C2 does not inline boxes its vector
+                long q = 4L * G;
+                FloatVector xj = FloatVector.broadcast(F, x[xi]);
+                FloatVector pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).mul(xj);
+                for (int j = 1; j < 32; j++) {
+                    xj = FloatVector.broadcast(F, x[xi + j]);
+                    q += G;
+                    pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).fma(xj, pA);
+                }
+                accA = pA.fma(FloatVector.fromMemorySegment(F, s, bA, LE), accA);
+            }
+            accA.intoArray(out, o);
         }
 
         @Override
@@ -633,6 +669,42 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedTe
                 d0.intoArray(out, o + 3 * GQ);
                 d1.intoArray(out, o + 3 * GQ + G);
             }
+        }
+
+        @Override
+        void group(long g, Q8Activations a, float[] out, int o) {
+            short[] xq = a.q;
+            short[] bias = a.bias;
+            float[] dx = a.scale;
+            Objects.checkFromIndexSize(0, blocksPerRow * 32, xq.length);
+            Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
+            Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
+            Objects.checkFromIndexSize(o, GQ, out.length);
+            MemorySegment s = packed;
+            long bA = g * groupBytes;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            int step = groupBlockBytes;
+            for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, xi += 32) {
+                ShortVector tA = ShortVector.broadcast(S, bias[b]);
+                // written out here, not in helpers: a helper C2 does not inline boxes its vector
+                long q = 2L * GQ;
+                for (int j = 0; j < 16; j++, q += GQ) {
+                    ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
+                    ShortVector xh = ShortVector.broadcast(S, xq[xi + j + 16]);
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bA + q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    tA = tA.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                }
+                FloatVector dxv = FloatVector.broadcast(F, dx[b]);
+                ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+                a0 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
+                a1 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                        .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + G);
         }
 
         @Override

@@ -45,8 +45,9 @@ class RepackedTensorTest {
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> b = Stream.builder();
         for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
+            // 9G rows: runs of four groups and single ones (Q8_0: 4 + 4 + 1; Q4_0: 4 + a padded one)
             for (Shape shape : new Shape[] {Shape.of(G, 32), Shape.of(3L * G, 96), Shape.of(5L * G, 64),
-                    Shape.of(3, 2L * G, 64)}) {
+                    Shape.of(9L * G, 64), Shape.of(3, 2L * G, 64)}) {
                 b.add(Arguments.of(type, shape));
             }
             if (type == DType.Q4_0) {

@@ -75,8 +75,8 @@ public final class MoeState implements BlockState {
         this.sharedScratch = sharedScratch;
         this.sharedOut = sharedScratch == null ? new float[0] : new float[gathered.length];
         this.downRows = new float[size((long) (k + 1) * z.dim())];
-        this.decodeUpTask = (start, end) -> owner.decodeUp(this, start, end);
-        this.decodeDownTask = (start, end) -> owner.decodeDown(this, start, end);
+        this.decodeUpTask = (start, end) -> owner.decodeUpUnits(this, start, end);
+        this.decodeDownTask = (start, end) -> owner.decodeDownUnits(this, start, end);
         this.counts = new long[z.nExpert()];
         this.lastCounts = new int[z.nExpert()];
     }

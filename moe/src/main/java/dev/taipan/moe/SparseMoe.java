@@ -160,10 +160,10 @@ public final class SparseMoe implements Block {
             // 3-4. one token: chosen experts and shared expert in two parallel passes
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forRange(config.nExpertUsed() * sizes.ff() + sharedFf(), s.decodeUpTask);
+            parallel.forRange(units(upRows()), s.decodeUpTask);
             Tensor sg = weights.sharedGate();
             s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
-            parallel.forRange(dim, s.decodeDownTask);
+            parallel.forRange(units(dim), s.decodeDownTask);
             s.decodeX = null;
             s.decodeOut = null;
             return;
@@ -190,6 +190,33 @@ public final class SparseMoe implements Block {
 
     private int sharedFf() {
         return shared == null ? 0 : shared.ff();
+    }
+
+    /**
+     * Rows per unit of work of the one-token passes: a multiple of every repacked kernel's run of
+     * four groups (64 rows for Q8_0, 128 for Q4_0 with AVX-512), so that the threads' chunks split
+     * no run (a run cut short streams fewer groups or computes groups it does not store).
+     */
+    static final int ROW_UNIT = 128;
+
+    static int units(int rows) {
+        return (rows + ROW_UNIT - 1) / ROW_UNIT;
+    }
+
+    private int upRows() {
+        return config.nExpertUsed() * sizes.ff() + sharedFf();
+    }
+
+    /** {@link #decodeUp} of units {@code [start, end)}. */
+    void decodeUpUnits(MoeState s, int start, int end) {
+        int rows = upRows();
+        decodeUp(s, Math.min(rows, start * ROW_UNIT), Math.min(rows, end * ROW_UNIT));
+    }
+
+    /** {@link #decodeDown} of units {@code [start, end)}. */
+    void decodeDownUnits(MoeState s, int start, int end) {
+        int rows = sizes.dim();
+        decodeDown(s, Math.min(rows, start * ROW_UNIT), Math.min(rows, end * ROW_UNIT));
     }
 
     /**

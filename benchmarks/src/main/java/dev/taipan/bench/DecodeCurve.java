@@ -35,12 +35,8 @@ public final class DecodeCurve {
                 .withMaxBatch(Math.max(1, Math.min(promptTokens, 256)));
         try (Model model = Taipan.load(Path.of(args[0]), options)) {
             Session session = model.newSession(Sampling.greedy());
-            int[] prompt = new int[promptTokens];
-            for (int i = 0; i < promptTokens; i++) {
-                prompt[i] = 1 + (i * 7919) % 30000;
-            }
             long p0 = System.nanoTime();
-            session.prefill(prompt);
+            session.prefill(LayoutProbe.prompt(promptTokens));
             System.out.printf(Locale.ROOT, "prefill %d tokens: %.1f tok/s%n", promptTokens,
                     promptTokens / ((System.nanoTime() - p0) / 1e9));
             int token = 5;

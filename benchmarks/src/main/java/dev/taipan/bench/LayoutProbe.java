@@ -35,10 +35,7 @@ public final class LayoutProbe {
                     .withMaxBatch(256).withWeights(LoadOptions.WeightLayout.valueOf(layout));
             try (Model model = Taipan.load(Path.of(args[0]), options)) {
                 Session session = model.newSession(Sampling.greedy());
-                int[] prompt = new int[context];
-                for (int i = 0; i < context; i++) {
-                    prompt[i] = 1 + (i * 7919) % 30000;
-                }
+                int[] prompt = prompt(context);
                 long p0 = System.nanoTime();
                 session.prefill(prompt);
                 double prefill = (System.nanoTime() - p0) / 1e9;
@@ -56,5 +53,14 @@ public final class LayoutProbe {
                         layout, context, context / prefill, TIMED / decode);
             }
         }
+    }
+
+    /** A synthetic prompt of {@code n} token ids in {@code [1, 30000]}, the same in every probe. */
+    static int[] prompt(int n) {
+        int[] prompt = new int[n];
+        for (int i = 0; i < n; i++) {
+            prompt[i] = 1 + (i * 7919) % 30000;
+        }
+        return prompt;
     }
 }

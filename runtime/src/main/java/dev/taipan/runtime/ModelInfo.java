@@ -80,18 +80,21 @@ public record ModelInfo(String architecture, String name, Parameters parameters,
 
     /**
      * @param weightBytes        bytes of every tensor (memory-mapped, paged in on use)
+     * @param decodeCopyBytes    bytes of the Q8_0/Q4_0 matrices' decode copy that a default
+     *                           ({@link LoadOptions.WeightLayout#REPACKED}) load makes, off the
+     *                           Java heap; none with {@code MAPPED} ({@code --no-repack})
      * @param cacheBytesFixed    cache bytes that do not depend on the context (SSM states)
      * @param cacheBytesPerToken cache bytes added by each token of context (KV rows)
      */
-    public record Memory(long weightBytes, long cacheBytesFixed, long cacheBytesPerToken) {
+    public record Memory(long weightBytes, long decodeCopyBytes, long cacheBytesFixed, long cacheBytesPerToken) {
         /** Bytes of the KV and SSM caches of one session of {@code contextLength} tokens. */
         public long cacheBytes(int contextLength) {
             return cacheBytesFixed + cacheBytesPerToken * contextLength;
         }
 
-        /** Weights plus one session's caches at {@code contextLength}. */
+        /** Weights, their decode copy and one session's caches at {@code contextLength}. */
         public long totalBytes(int contextLength) {
-            return weightBytes + cacheBytes(contextLength);
+            return weightBytes + decodeCopyBytes + cacheBytes(contextLength);
         }
     }
 
@@ -167,6 +170,6 @@ public record ModelInfo(String architecture, String name, Parameters parameters,
         long one = model.newSession(Sampling.greedy(), new SessionLimits(1, 1)).cacheBytes();
         long two = model.newSession(Sampling.greedy(), new SessionLimits(1, 2)).cacheBytes();
         long perToken = two - one;
-        return new Memory(weightBytes, one - perToken, perToken);
+        return new Memory(weightBytes, RepackSource.copyBytes(model.source()), one - perToken, perToken);
     }
 }

@@ -39,10 +39,37 @@ final class RepackSource extends WrappingSource {
     @Override
     public synchronized Optional<Tensor> find(String name) {
         Optional<Tensor> t = files.find(name);
-        if (t.isEmpty() || !RepackedTensor.supports(t.get()) || (name.equals(EMBEDDING) && files.names().contains(OUTPUT))) {
+        if (t.isEmpty() || !repacks(files, name, t.get())) {
             return t;
         }
         return Optional.of(repacked.computeIfAbsent(name, k -> RepackedTensor.of(t.get(), arena)));
+    }
+
+    /** Whether a repacking view of {@code files} gives tensor {@code name} ({@code t}) as a repacked copy. */
+    private static boolean repacks(TensorSource files, String name, Tensor t) {
+        return RepackedTensor.supports(t) && !(name.equals(EMBEDDING) && files.names().contains(OUTPUT));
+    }
+
+    /**
+     * Bytes of the copies that a {@link LoadOptions.WeightLayout#REPACKED} load of the files under
+     * {@code source} makes (0 for safetensors), computed from the mapped tensors without copying.
+     */
+    static long copyBytes(TensorSource source) {
+        TensorSource files = source;
+        while (files instanceof WrappingSource w) {
+            files = w.files;
+        }
+        if (files instanceof SafetensorsSource) {
+            return 0;
+        }
+        long bytes = 0;
+        for (String name : files.names()) {
+            Tensor t = files.get(name);
+            if (repacks(files, name, t)) {
+                bytes += RepackedTensor.packedBytes(t);
+            }
+        }
+        return bytes;
     }
 
     @Override

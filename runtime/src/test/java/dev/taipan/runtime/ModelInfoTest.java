@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taipan.loaders.tokenizer.Tokenizer;
+import dev.taipan.quant.RepackedTensor;
 import dev.taipan.runtime.arch.LayerKind;
 import dev.taipan.runtime.arch.LayerKind.Ffn;
 import dev.taipan.runtime.arch.LayerKind.Mixer;
@@ -113,6 +114,30 @@ class ModelInfoTest {
             assertEquals(2 * 2 * 16 * 4, info.memory().cacheBytesPerToken());
             assertEquals(model.newSession(Sampling.greedy()).cacheBytes(), info.memory().cacheBytes(100));
             assertFalse(info.tokenizer().orElseThrow().hasChatTemplate());
+            // the decode copy: the bytes of the repacked tensors this (default) load made
+            long copied = 0;
+            for (String name : model.source().names()) {
+                if (model.source().get(name) instanceof RepackedTensor r) {
+                    copied += r.packed().byteSize();
+                }
+            }
+            assertTrue(copied > 0);
+            assertEquals(copied, info.memory().decodeCopyBytes());
+            assertEquals(info.memory().weightBytes() + copied + info.memory().cacheBytes(100),
+                    info.memory().totalBytes(100));
+            // a mapped load reports what a default one would copy
+            try (Model mapped = Taipan.load(SessionTest.fixture("gguf/tiny-granitehybrid-q8_0.gguf"), LoadOptions
+                    .defaults().withThreads(1).withContextLength(100).withWeights(LoadOptions.WeightLayout.MAPPED))) {
+                assertEquals(copied, mapped.info().memory().decodeCopyBytes());
+            }
+        }
+    }
+
+    @Test
+    void f32ModelsHaveNoDecodeCopy() throws Exception {
+        try (Model model = Taipan.load(SessionTest.fixture("gguf/tiny-qwen2moe-f32.gguf"),
+                LoadOptions.defaults().withThreads(1))) {
+            assertEquals(0, model.info().memory().decodeCopyBytes());
         }
     }
 }

@@ -98,7 +98,9 @@ final class InfoCommand implements Callable<Integer> {
                 + (context > 0 ? ", sized for " + context : ""));
         ModelInfo.Memory mem = info.memory();
         out.println("memory:       " + bytes(mem.totalBytes(ctx)) + " at " + ctx + " tokens = weights "
-                + bytes(mem.weightBytes()) + " (mapped) + caches " + bytes(mem.cacheBytes(ctx)) + " ("
+                + bytes(mem.weightBytes()) + " (mapped) + "
+                + (mem.decodeCopyBytes() > 0 ? "decode copy " + bytes(mem.decodeCopyBytes()) + " (--no-repack: none) + " : "")
+                + "caches " + bytes(mem.cacheBytes(ctx)) + " ("
                 + bytes(mem.cacheBytesPerToken()) + " per token"
                 + (mem.cacheBytesFixed() > 0 ? " + " + bytes(mem.cacheBytesFixed()) + " SSM state" : "") + ")");
     }

@@ -74,6 +74,17 @@ class KernelsTest {
         void apply(Kernels k, float[] x, int off, int n);
     }
 
+    /** {@code got} within {@code 1e-6 * n * sum|a_i b_i|} of the double-precision dot of the spans. */
+    private static void assertCloseToDoubleDot(float[] a, int aOff, float[] b, int bOff, int n, float got, String what) {
+        double exact = 0;
+        double absSum = 0;
+        for (int i = 0; i < n; i++) {
+            exact += (double) a[aOff + i] * b[bOff + i];
+            absSum += Math.abs((double) a[aOff + i] * b[bOff + i]);
+        }
+        assertEquals(exact, got, 1e-6 * n * absSum + 1e-30, what);
+    }
+
     @Test
     void dotMatchesScalarAndDouble() {
         Random rnd = new Random(1);
@@ -81,17 +92,10 @@ class KernelsTest {
             for (int n = 1; n <= MAX_N; n++) {
                 float[] a = random(rnd, n + off, 1f);
                 float[] b = random(rnd, n + 2 * off, 1f);
-                double exact = 0;
-                double absSum = 0;
-                for (int i = 0; i < n; i++) {
-                    exact += (double) a[off + i] * b[2 * off + i];
-                    absSum += Math.abs((double) a[off + i] * b[2 * off + i]);
-                }
-                double tol = 1e-6 * n * absSum + 1e-30;
                 float v = VEC.dot(a, off, b, 2 * off, n);
                 float s = REF.dot(a, off, b, 2 * off, n);
-                assertEquals(exact, v, tol, "vector dot n=" + n);
-                assertEquals(exact, s, tol, "scalar dot n=" + n);
+                assertCloseToDoubleDot(a, off, b, 2 * off, n, v, "vector dot n=" + n);
+                assertCloseToDoubleDot(a, off, b, 2 * off, n, s, "scalar dot n=" + n);
             }
         }
     }
@@ -120,13 +124,7 @@ class KernelsTest {
                     if (k == VEC) {
                         assertEquals(VEC.dot(want, off, c, 3 * off, n), y, what + ": read-out vs dot");
                     }
-                    double exact = 0;
-                    double absSum = 0;
-                    for (int i = 0; i < n; i++) {
-                        exact += (double) want[off + i] * c[3 * off + i];
-                        absSum += Math.abs((double) want[off + i] * c[3 * off + i]);
-                    }
-                    assertEquals(exact, y, 1e-6 * n * absSum + 1e-30, what + ": read-out vs double");
+                    assertCloseToDoubleDot(want, off, c, 3 * off, n, y, what + ": read-out vs double");
                 }
             }
         }

@@ -45,6 +45,41 @@ class BenchCommandTest {
         }
     }
 
+    /**
+     * Q4_0: decode runs the repacked integer kernel (activations rounded to int8 per block of 32,
+     * as llama.cpp does), prefill the mapped tiled path (f32 activations). The rounding moves each
+     * matvec output by about 0.5 % of its rms ({@code amax / 127 / sqrt(12)} per activation, amax
+     * about 2.3 rms), and through two layers and the output the logits of this random model by
+     * 1.5-1.9 % of the largest one, so the two paths must agree within 3 % of it (1e-4 for Q8_0,
+     * where both paths use f32 activations), and the greedy choice must agree at every position.
+     */
+    @Test
+    void q4_0StepwiseDecodeIsCloseToPrefill(@TempDir Path dir) {
+        Path file = dir.resolve("tiny-q4.gguf");
+        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, DType.Q4_0, 7, file);
+        int[] tokens = {1, 300, 301, 5, 511, 260};
+        LoadOptions opts = LoadOptions.defaults().withThreads(2).withContextLength(16).withMaxBatch(8);
+        try (Model m = Taipan.load(file, opts)) {
+            float[][] batch = m.newSession(Sampling.greedy()).logits(tokens);
+            var step = m.newSession(Sampling.greedy());
+            for (int p = 0; p < tokens.length; p++) {
+                float[] row = step.decode(tokens[p]);
+                float scale = 1f;
+                int best = 0;
+                int bestStep = 0;
+                for (int v = 0; v < row.length; v++) {
+                    scale = Math.max(scale, Math.abs(batch[p][v]));
+                    best = batch[p][v] > batch[p][best] ? v : best;
+                    bestStep = row[v] > row[bestStep] ? v : bestStep;
+                }
+                for (int v = 0; v < row.length; v++) {
+                    assertEquals(batch[p][v], row[v], 3e-2f * scale, "pos " + p + " logit " + v);
+                }
+                assertEquals(best, bestStep, "greedy token at pos " + p);
+            }
+        }
+    }
+
     @Test
     void benchReportsPositiveRatesAsJson(@TempDir Path dir) {
         Path file = dir.resolve("tiny-q4.gguf");

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Activations quantized per 32-element block to int8, the way ggml quantizes them for its Q4_0 dot
  * ({@code quantize_row_q8_0}): {@code d = amax / 127}, {@code q = round(x * 127 / amax)} with ties to
  * even. The integer dot of a block of Q4_0 nibbles with {@code q} then needs 16-bit lanes only
- * ({@link RepackedTensor.Q4_0}). Unlike ggml, {@code d} is kept in f32 (not rounded to fp16), and
+ * ({@link RepackedQ4_0}). Unlike ggml, {@code d} is kept in f32 (not rounded to fp16), and
  * it is stored times {@code 2^112}, the factor the kernels' fp16 scale decoding leaves out.
  *
  * <p>Per block {@code b}: {@link #q} the 32 quants (as shorts, ready to broadcast), {@link #bias}

@@ -482,7 +482,7 @@ class RepackedTensorTest {
         for (int h = 0; h < 0x10000; h++) {
             float d = Float.float16ToFloat((short) h);
             if (Float.isFinite(d)) {
-                assertEquals(d, RepackedTensor.Q4_0.scaledDown((short) h) * 0x1p112f, "fp16 bits 0x" + Integer.toHexString(h));
+                assertEquals(d, RepackedQ4_0.scaledDown((short) h) * 0x1p112f, "fp16 bits 0x" + Integer.toHexString(h));
             }
         }
     }

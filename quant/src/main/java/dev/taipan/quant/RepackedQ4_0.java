@@ -1,0 +1,228 @@
+package dev.taipan.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q4_0 repacked: per group of {@code GQ = 2 * G} rows and block, {@code GQ} fp16 scales then 16
+ * columns of {@code GQ} mapped bytes. With the activations quantized per block ({@link Q8Activations}:
+ * int8 {@code q}, {@code bias = -8 * sum(q)}, {@code dx * 2^112}), each row's block sum
+ * {@code T = sum((w[j] - 8) * q[j])} is computed in 16-bit lanes as
+ * {@code bias + sum(lo[j] * q[j] + hi[j] * q[j + 16])} ({@code lo}, {@code hi} the nibbles 0..15):
+ * every partial sum is {@code sum(c[i] * q[i])} with each {@code c[i]} either {@code -8} or
+ * {@code w[i] - 8}, so it stays within {@code 8 * 32 * 127 = 32512} and is exact. The row's sum
+ * is then {@code fma(T, s, acc)} over the blocks in order, {@code s = (d * 2^-112) * (dx * 2^112)}
+ * with {@code d * 2^-112} the fp16 scale's bits moved into an f32 ({@code (h << 13) & 0x8FFFE000},
+ * exact for every finite fp16, subnormals included).
+ */
+public final class RepackedQ4_0 extends RepackedTensor {
+
+    /** Rows per group: one short vector's lanes. */
+    static final int GQ = 2 * G;
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
+    /** Loads of {@code GQ} bytes, widened to one short vector. */
+    static final VectorSpecies<Byte> BQ = BG == null ? null
+            : VectorSpecies.of(byte.class, VectorShape.forBitSize(GQ * 8));
+    private static final int SIGN_AND_MAGNITUDE = 0x8FFFE000;
+
+    RepackedQ4_0(QuantizedTensor source, MemorySegment packed) {
+        super(source, packed);
+    }
+
+    /**
+     * Block {@code b} of the {@code n} mapped rows (of {@code GQ}, first {@code first}) in {@code rows}
+     * into {@code out[o ..]}; rows past {@code n} are padding (scale 0, nibbles 8: weight 0).
+     */
+    static void packBlock(String name, long first, int n, byte[] rows, int b, byte[] out, int o) {
+        int rowBytes = rows.length / GQ;
+        for (int r = 0; r < GQ; r++) {
+            int src = r * rowBytes + b * 18;
+            if (r < n) {
+                if ((rows[src + 1] & 0x7C) == 0x7C) {
+                    throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                            "tensor '%s': row %d, block %d has a non-finite fp16 scale (0x%02x%02x)",
+                            name, first + r, b, rows[src + 1] & 0xFF, rows[src] & 0xFF));
+                }
+                out[o + 2 * r] = rows[src];
+                out[o + 2 * r + 1] = rows[src + 1];
+            }
+            for (int j = 0; j < 16; j++) {
+                out[o + 2 * GQ + j * GQ + r] = r < n ? rows[src + 2 + j] : (byte) 0x88;
+            }
+        }
+    }
+
+    @Override
+    Q8Activations prepare(float[] x, int xOff) {
+        return Q8Activations.quantized(x, xOff, blocksPerRow);
+    }
+
+    @Override
+    void groups(long g, int nGroups, Q8Activations a, float[] out, int o) {
+        short[] xq = a.q;
+        short[] bias = a.bias;
+        float[] dx = a.scale;
+        Objects.checkFromIndexSize(0, blocksPerRow * 32, xq.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
+        Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
+        MemorySegment s = packed;
+        long bA = g * groupBytes;
+        long bB = nGroups > 1 ? bA + groupBytes : bA;
+        long bC = nGroups > 2 ? bA + 2 * groupBytes : bA;
+        long bD = nGroups > 3 ? bA + 3 * groupBytes : bA;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector d0 = a0;
+        FloatVector d1 = a0;
+        int step = groupBlockBytes;
+        for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
+            ShortVector tA = ShortVector.broadcast(S, bias[b]);
+            ShortVector tB = tA;
+            ShortVector tC = tA;
+            ShortVector tD = tA;
+            // written out here, not in helpers: a helper C2 does not inline boxes its vector
+            long q = 2L * GQ;
+            for (int j = 0; j < 16; j++, q += GQ) {
+                ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
+                ShortVector xh = ShortVector.broadcast(S, xq[xi + j + 16]);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bA + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                tA = tA.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bB + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                tB = tB.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bC + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                tC = tC.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bD + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                tD = tD.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+            }
+            FloatVector dxv = FloatVector.broadcast(F, dx[b]);
+            ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+            a0 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
+            a1 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
+            h = ShortVector.fromMemorySegment(S, s, bB, LE);
+            b0 = ((FloatVector) tB.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b0);
+            b1 = ((FloatVector) tB.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b1);
+            h = ShortVector.fromMemorySegment(S, s, bC, LE);
+            c0 = ((FloatVector) tC.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c0);
+            c1 = ((FloatVector) tC.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c1);
+            h = ShortVector.fromMemorySegment(S, s, bD, LE);
+            d0 = ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
+            d1 = ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d1);
+        }
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + G);
+        if (nGroups > 1) {
+            b0.intoArray(out, o + GQ);
+            b1.intoArray(out, o + GQ + G);
+        }
+        if (nGroups > 2) {
+            c0.intoArray(out, o + 2 * GQ);
+            c1.intoArray(out, o + 2 * GQ + G);
+        }
+        if (nGroups > 3) {
+            d0.intoArray(out, o + 3 * GQ);
+            d1.intoArray(out, o + 3 * GQ + G);
+        }
+    }
+
+    @Override
+    void group(long g, Q8Activations a, float[] out, int o) {
+        short[] xq = a.q;
+        short[] bias = a.bias;
+        float[] dx = a.scale;
+        Objects.checkFromIndexSize(0, blocksPerRow * 32, xq.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
+        Objects.checkFromIndexSize(o, GQ, out.length);
+        MemorySegment s = packed;
+        long bA = g * groupBytes;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        int step = groupBlockBytes;
+        for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, xi += 32) {
+            ShortVector tA = ShortVector.broadcast(S, bias[b]);
+            // written out here, not in helpers: a helper C2 does not inline boxes its vector
+            long q = 2L * GQ;
+            for (int j = 0; j < 16; j++, q += GQ) {
+                ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
+                ShortVector xh = ShortVector.broadcast(S, xq[xi + j + 16]);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bA + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                tA = tA.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+            }
+            FloatVector dxv = FloatVector.broadcast(F, dx[b]);
+            ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+            a0 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
+            a1 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
+        }
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + G);
+    }
+
+    @Override
+    float rowScalar(long row, float[] x, int xOff) {
+        Q8Activations a = new Q8Activations();
+        if (!a.quantizeScalar(x, xOff, blocksPerRow)) {
+            return source.dotScalar(row, x, xOff);
+        }
+        float acc = 0f;
+        for (int b = 0; b < blocksPerRow; b++) {
+            long at = blockOffset(row, b);
+            int t = a.bias[b];
+            for (int j = 0; j < 16; j++) {
+                int v = quant(row, at, j) & 0xFF;
+                t += (v & 15) * a.q[32 * b + j] + (v >> 4) * a.q[32 * b + j + 16];
+            }
+            float s = scaledDown(scaleBits(row, at)) * a.scale[b];
+            acc = Math.fma((float) t, s, acc);
+        }
+        return acc;
+    }
+
+    @Override
+    float weight(long row, int col) {
+        long at = blockOffset(row, col / 32);
+        int v = quant(row, at, col % 16) & 0xFF;
+        int q = col % 32 < 16 ? v & 15 : v >> 4;
+        return (q - 8) * Float.float16ToFloat(scaleBits(row, at));
+    }
+
+    /** The fp16 {@code h} times {@code 2^-112} as an f32, exact for every finite fp16 (the scalar form of the kernel's decoding). */
+    static float scaledDown(short h) {
+        return Float.intBitsToFloat((h << 13) & SIGN_AND_MAGNITUDE);
+    }
+
+    private short scaleBits(long row, long at) {
+        return packed.get(LE_SHORT, at + 2L * laneOf(row));
+    }
+
+    private byte quant(long row, long at, int column) {
+        return packed.get(ValueLayout.JAVA_BYTE, at + 2L * GQ + (long) column * GQ + laneOf(row));
+    }
+}

@@ -1,0 +1,140 @@
+package dev.taipan.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Q8_0 repacked: per group and block, {@code G} f32 scales then 32 columns of {@code G} int8.
+ * Each row's block sum is {@code p * d}, {@code p} the FMA chain over the 32 columns in order.
+ */
+public final class RepackedQ8_0 extends RepackedTensor {
+
+    RepackedQ8_0(QuantizedTensor source, MemorySegment packed) {
+        super(source, packed);
+    }
+
+    // the G rows of block b of rows (G mapped rows of 34-byte blocks) into out[o ..]
+    static void packBlock(byte[] rows, int b, byte[] out, int o) {
+        int rowBytes = rows.length / G;
+        for (int r = 0; r < G; r++) {
+            int src = r * rowBytes + b * 34;
+            putFloat(out, o + 4 * r, fp16(rows, src));
+            for (int j = 0; j < 32; j++) {
+                out[o + 4 * G + j * G + r] = rows[src + 2 + j];
+            }
+        }
+    }
+
+    @Override
+    Q8Activations prepare(float[] x, int xOff) {
+        return Q8Activations.scratch().floats(x, xOff);
+    }
+
+    @Override
+    void groups(long g, int nGroups, Q8Activations a, float[] out, int o) {
+        float[] x = a.x;
+        int xOff = a.xOff;
+        Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
+        Objects.checkFromIndexSize(o, nGroups * G, out.length);
+        MemorySegment s = packed;
+        long bA = g * groupBytes;
+        long bB = nGroups > 1 ? bA + groupBytes : bA;
+        long bC = nGroups > 2 ? bA + 2 * groupBytes : bA;
+        long bD = nGroups > 3 ? bA + 3 * groupBytes : bA;
+        FloatVector accA = FloatVector.zero(F);
+        FloatVector accB = accA;
+        FloatVector accC = accA;
+        FloatVector accD = accA;
+        int step = groupBlockBytes;
+        for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
+            // column 0, then one FMA per column; loads written out here, not in helpers: a
+            // helper C2 does not inline boxes its vector
+            long q = 4L * G;
+            FloatVector xj = FloatVector.broadcast(F, x[xi]);
+            FloatVector pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).mul(xj);
+            FloatVector pB = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2F, F, 0)).mul(xj);
+            FloatVector pC = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2F, F, 0)).mul(xj);
+            FloatVector pD = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2F, F, 0)).mul(xj);
+            for (int j = 1; j < 32; j++) {
+                xj = FloatVector.broadcast(F, x[xi + j]);
+                q += G;
+                pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).fma(xj, pA);
+                pB = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2F, F, 0)).fma(xj, pB);
+                pC = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2F, F, 0)).fma(xj, pC);
+                pD = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2F, F, 0)).fma(xj, pD);
+            }
+            accA = pA.fma(FloatVector.fromMemorySegment(F, s, bA, LE), accA);
+            accB = pB.fma(FloatVector.fromMemorySegment(F, s, bB, LE), accB);
+            accC = pC.fma(FloatVector.fromMemorySegment(F, s, bC, LE), accC);
+            accD = pD.fma(FloatVector.fromMemorySegment(F, s, bD, LE), accD);
+        }
+        accA.intoArray(out, o);
+        if (nGroups > 1) {
+            accB.intoArray(out, o + G);
+        }
+        if (nGroups > 2) {
+            accC.intoArray(out, o + 2 * G);
+        }
+        if (nGroups > 3) {
+            accD.intoArray(out, o + 3 * G);
+        }
+    }
+
+    @Override
+    void group(long g, Q8Activations a, float[] out, int o) {
+        float[] x = a.x;
+        int xOff = a.xOff;
+        Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
+        Objects.checkFromIndexSize(o, G, out.length);
+        MemorySegment s = packed;
+        long bA = g * groupBytes;
+        FloatVector accA = FloatVector.zero(F);
+        int step = groupBlockBytes;
+        for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, xi += 32) {
+            // column 0, then one FMA per column; loads written out here, not in helpers: a
+            // helper C2 does not inline boxes its vector
+            long q = 4L * G;
+            FloatVector xj = FloatVector.broadcast(F, x[xi]);
+            FloatVector pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).mul(xj);
+            for (int j = 1; j < 32; j++) {
+                xj = FloatVector.broadcast(F, x[xi + j]);
+                q += G;
+                pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).fma(xj, pA);
+            }
+            accA = pA.fma(FloatVector.fromMemorySegment(F, s, bA, LE), accA);
+        }
+        accA.intoArray(out, o);
+    }
+
+    @Override
+    float rowScalar(long row, float[] x, int xOff) {
+        float acc = 0f;
+        for (int b = 0; b < blocksPerRow; b++) {
+            int xi = xOff + 32 * b;
+            long at = blockOffset(row, b);
+            float p = quant(row, at, 0) * x[xi];
+            for (int j = 1; j < 32; j++) {
+                p = Math.fma(quant(row, at, j), x[xi + j], p);
+            }
+            acc = Math.fma(p, scale(row, at), acc);
+        }
+        return acc;
+    }
+
+    @Override
+    float weight(long row, int col) {
+        long at = blockOffset(row, col / 32);
+        return quant(row, at, col % 32) * scale(row, at);
+    }
+
+    private float scale(long row, long at) {
+        return packed.get(LE_FLOAT, at + 4L * laneOf(row));
+    }
+
+    private byte quant(long row, long at, int column) {
+        return packed.get(ValueLayout.JAVA_BYTE, at + 4L * G + (long) column * G + laneOf(row));
+    }
+}

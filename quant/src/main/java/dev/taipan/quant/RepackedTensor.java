@@ -62,8 +62,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
     static final VectorOperators.Conversion<Byte, Float> B2F = VectorOperators.B2F;
-    static final VectorOperators.Conversion<Byte, Integer> B2I = VectorOperators.B2I;
-    static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
     static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
     /** Rows per Q8_0 group: one float vector's lanes. */
     public static final int G = F.length();
@@ -87,10 +85,9 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         this.source = source;
         this.packed = packed;
         this.rowsPerGroup = rowsPerGroup(source.type());
-        Shape s = source.shape();
-        this.matrixRows = s.dim(s.rank() - 2);
-        this.groupsPerMatrix = (matrixRows + rowsPerGroup - 1) / rowsPerGroup;
-        this.groups = source.rows() / matrixRows * groupsPerMatrix;
+        this.matrixRows = matrixRows(source);
+        this.groupsPerMatrix = groupsPerMatrix(source);
+        this.groups = groupCount(source);
         this.blocksPerRow = source.cols() / 32;
         this.groupBlockBytes = groupBlockBytes(source.type());
         this.groupBytes = (long) blocksPerRow * groupBlockBytes;
@@ -108,6 +105,23 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         return type == DType.Q8_0 ? (4 + 32) * G : (2 + 16) * 2 * G;
     }
 
+    /** Rows of each matrix of {@code t}: its second-to-last dimension. */
+    private static long matrixRows(Tensor t) {
+        Shape s = t.shape();
+        return s.dim(s.rank() - 2);
+    }
+
+    /** Groups of each matrix of {@code t}, the last one padded with zero rows where needed. */
+    private static long groupsPerMatrix(Tensor t) {
+        int perGroup = rowsPerGroup(t.type());
+        return (matrixRows(t) + perGroup - 1) / perGroup;
+    }
+
+    /** Groups of all the matrices of {@code t}. */
+    private static long groupCount(Tensor t) {
+        return t.rows() / matrixRows(t) * groupsPerMatrix(t);
+    }
+
     /**
      * Whether {@code t} can be repacked: Q8_0 with every matrix (the last two dimensions) a whole
      * number of {@link #G}-row groups, or Q4_0 of any shape of rank 2 or more, and a vector of 8 or
@@ -117,17 +131,12 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         if (BG == null || !(t instanceof Q8_0Tensor || t instanceof Q4_0Tensor) || t.shape().rank() < 2) {
             return false;
         }
-        Shape s = t.shape();
-        return t instanceof Q4_0Tensor ? s.dim(s.rank() - 2) > 0 : s.dim(s.rank() - 2) % G == 0;
+        return t instanceof Q4_0Tensor ? matrixRows(t) > 0 : matrixRows(t) % G == 0;
     }
 
     /** Bytes the repacked copy of {@code t} takes ({@link #supports} must hold). */
     public static long packedBytes(Tensor t) {
-        Shape s = t.shape();
-        long matrixRows = s.dim(s.rank() - 2);
-        int perGroup = rowsPerGroup(t.type());
-        long groups = t.rows() / matrixRows * ((matrixRows + perGroup - 1) / perGroup);
-        return groups * (t.cols() / 32) * groupBlockBytes(t.type());
+        return groupCount(t) * (t.cols() / 32) * groupBlockBytes(t.type());
     }
 
     /**
@@ -147,37 +156,32 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         QuantizedTensor q = (QuantizedTensor) t;
         MemorySegment dst = LargePages.allocate(packedBytes(t), arena);
         boolean q8 = t.type() == DType.Q8_0;
-        int perGroup = rowsPerGroup(t.type());
-        Shape s = t.shape();
-        long matrixRows = s.dim(s.rank() - 2);
-        long groupsPerMatrix = (matrixRows + perGroup - 1) / perGroup;
-        long groups = t.rows() / matrixRows * groupsPerMatrix;
-        int blocks = t.cols() / 32;
+        RepackedTensor r = q8 ? new RepackedQ8_0(q, dst) : new RepackedQ4_0(q, dst);
+        int perGroup = r.rowsPerGroup;
         int rowBytes = Math.toIntExact(q.rowBytes());
-        int gbb = groupBlockBytes(t.type());
+        int gbb = r.groupBlockBytes;
         // the common pool's threads copy when both segments can be reached from other threads
         Thread other = new Thread(() -> { });
-        IntStream range = IntStream.range(0, Math.toIntExact(groups));
+        IntStream range = IntStream.range(0, Math.toIntExact(r.groups));
         if (q.data().isAccessibleBy(other) && dst.isAccessibleBy(other)) {
             range = range.parallel();
         }
         range.forEach(g -> {
-            long inMatrix = (g % groupsPerMatrix) * perGroup;
-            long first = g / groupsPerMatrix * matrixRows + inMatrix;
-            int n = (int) Math.min(perGroup, matrixRows - inMatrix);
+            long first = r.firstRow(g);
+            int n = (int) Math.min(perGroup, r.matrixRows - first % r.matrixRows);
             byte[] rows = new byte[perGroup * rowBytes];
-            byte[] out = new byte[blocks * gbb];
+            byte[] out = new byte[r.blocksPerRow * gbb];
             MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, first * rowBytes, rows, 0, n * rowBytes);
-            for (int b = 0; b < blocks; b++) {
+            for (int b = 0; b < r.blocksPerRow; b++) {
                 if (q8) {
                     RepackedQ8_0.packBlock(rows, b, out, b * gbb);
                 } else {
                     RepackedQ4_0.packBlock(t.name(), first, n, rows, b, out, b * gbb);
                 }
             }
-            MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, (long) g * blocks * gbb, out.length);
+            MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, g * r.groupBytes, out.length);
         });
-        return q8 ? new RepackedQ8_0(q, dst) : new RepackedQ4_0(q, dst);
+        return r;
     }
 
     /** Groups one kernel call streams at once (each its own prefetch stream, the activations shared). */

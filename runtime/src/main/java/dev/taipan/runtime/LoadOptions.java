@@ -25,8 +25,8 @@ public record LoadOptions(int threads, int contextLength, int maxBatch, KernelCh
      * repack buffers): a copy in groups of 16 (Q8_0) or 32 (Q4_0) rows made at load
      * ({@code dev.taipan.quant.RepackedTensor}), which one-token decode reads two to three times as
      * fast, Q4_0 with the activations rounded to int8 as llama.cpp does; it costs off-heap memory
-     * the size of those matrices, and prefill still reads the mapped file (f32 activations). {@code MAPPED}: only the memory-mapped file
-     * (llama.cpp's {@code --no-repack}).
+     * the size of those matrices, and prefill still reads the mapped file (f32 activations).
+     * {@code MAPPED}: only the memory-mapped file (llama.cpp's {@code --no-repack}).
      */
     public enum WeightLayout { REPACKED, MAPPED }
 

@@ -60,6 +60,10 @@ public final class CausalConv1d {
      * @param state {@link #stateSize()} floats, updated in place
      */
     public void apply(float[] out, float[] in, int inOff, int inStride, int nTokens, float[] state) {
+        if (nTokens == 1) {
+            step(out, in, inOff, state);
+            return;
+        }
         int hist = dConv - 1;
         for (int t = 0; t < nTokens; t++) {
             int row = inOff + t * inStride;
@@ -83,6 +87,29 @@ public final class CausalConv1d {
                 int m = nTokens + k; // column in [state | inputs]
                 state[s + k] = m < hist ? state[s + m] : in[inOff + (m - hist) * inStride + c];
             }
+        }
+    }
+
+    /**
+     * One token (decode): the same sums in the same order as {@link #apply}, without its per-tap
+     * test of where the input comes from, and the state shifted by one column.
+     */
+    private void step(float[] out, float[] in, int inOff, float[] state) {
+        int hist = dConv - 1;
+        for (int c = 0; c < channels; c++) {
+            int w = c * dConv;
+            int s = c * hist;
+            float sum = 0f;
+            for (int i = 0; i < hist; i++) {
+                sum += state[s + i] * weight[w + i];
+            }
+            float x = in[inOff + c];
+            sum += x * weight[w + hist];
+            out[c] = bias == null ? sum : sum + bias[c];
+            for (int k = 0; k < hist - 1; k++) {
+                state[s + k] = state[s + k + 1];
+            }
+            state[s + hist - 1] = x;
         }
     }
 }

@@ -28,9 +28,12 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code taipan bench}: end-to-end prefill and decode throughput of one model, after a warm-up
- * run of the same prompt and up to 16 decodes (the JIT compiles the kernels): prefill of a random prompt in one batch, then greedy
- * decoding one token at a time; the median of {@code --repeat} runs. The decode rate is also
+ * {@code taipan bench}: end-to-end prefill and decode throughput of one model: prefill of a random
+ * prompt in one batch, then greedy decoding one token at a time; the median of {@code --repeat}
+ * runs, after {@code --warmup} runs of the same shape (default 2) while the JIT compiles the
+ * kernels. On 2 cores the compiler threads share the cores with the model's threads, and decode
+ * reaches its steady rate after about 100-150 tokens; the first warm-up run's decode rate is
+ * printed too ("cold"), as the rate a fresh process starts at. The decode rate is also
  * given as effective bandwidth, the bytes of weights one decoded token reads (every tensor, the
  * routed experts scaled by used/total, one embedding row) times tokens per second, and as a share
  * of the read bandwidth measured in the same process with the same threads (a parallel dot product
@@ -77,6 +80,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Measured runs; the median is reported (default: ${DEFAULT-VALUE}).")
     private int repeat;
 
+    @Option(names = "--warmup", defaultValue = "2", paramLabel = "W",
+            description = "Unmeasured runs first, for the JIT (default: ${DEFAULT-VALUE}); the first one's decode"
+                    + " rate is reported as cold.")
+    private int warmup;
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     private boolean json;
 
@@ -89,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** What one measurement found. */
     record Result(String model, int threads, int promptTokens, double prefillTokPerSec, int genTokens,
-                  double decodeTokPerSec, long bytesPerToken, double readGbPerSec) {
+                  double decodeTokPerSec, double coldDecodeTokPerSec, long bytesPerToken, double readGbPerSec) {
 
         double effectiveGbPerSec() {
             return bytesPerToken * decodeTokPerSec / 1e9;
@@ -98,9 +106,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (promptTokens < 1 || genTokens < 1 || threads < 1 || repeat < 1 || probeMib < 1 || probeMib > 1024) {
-            throw new ParameterException(spec.commandLine(),
-                    "--prompt-tokens, --gen-tokens, --threads and --repeat must be >= 1, --probe-mib in [1, 1024]");
+        if (promptTokens < 1 || genTokens < 1 || threads < 1 || repeat < 1 || warmup < 0 || probeMib < 1
+                || probeMib > 1024) {
+            throw new ParameterException(spec.commandLine(), "--prompt-tokens, --gen-tokens, --threads and --repeat"
+                    + " must be >= 1, --warmup >= 0, --probe-mib in [1, 1024]");
         }
         Path path = source.model != null ? source.model : synthetic();
         if (!Files.exists(path)) {
@@ -111,16 +120,23 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             out.printf(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"prefill_tok_s\":%.3f,"
                             + "\"gen_tokens\":%d,\"decode_tok_s\":%.3f,\"bytes_per_token\":%d,\"effective_gb_s\":%.3f,"
-                            + "\"read_gb_s\":%.3f}%n", r.model().replace("\\", "\\\\").replace("\"", "\\\""), r.threads(),
-                    r.promptTokens(), r.prefillTokPerSec(), r.genTokens(), r.decodeTokPerSec(), r.bytesPerToken(),
-                    r.effectiveGbPerSec(), r.readGbPerSec());
+                            + "\"read_gb_s\":%.3f,\"warmup_runs\":%d,\"cold_decode_tok_s\":%s}%n",
+                    r.model().replace("\\", "\\\\").replace("\"", "\\\""), r.threads(), r.promptTokens(),
+                    r.prefillTokPerSec(), r.genTokens(), r.decodeTokPerSec(), r.bytesPerToken(), r.effectiveGbPerSec(),
+                    r.readGbPerSec(), warmup, warmup == 0 ? "null"
+                            : String.format(Locale.ROOT, "%.3f", r.coldDecodeTokPerSec()));
         } else {
-            out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs%n", r.model(), r.threads(), repeat);
+            out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs after %d warm-up run(s)%n", r.model(),
+                    r.threads(), repeat, warmup);
             out.printf(Locale.ROOT, "prefill %4d tokens: %9.2f tok/s%n", r.promptTokens(), r.prefillTokPerSec());
             out.printf(Locale.ROOT, "decode  %4d tokens: %9.2f tok/s  (%.1f MB of weights per token: %.2f GB/s,"
                             + " %.0f%% of the measured read bandwidth %.2f GB/s)%n", r.genTokens(), r.decodeTokPerSec(),
                     r.bytesPerToken() / 1e6, r.effectiveGbPerSec(), 100 * r.effectiveGbPerSec() / r.readGbPerSec(),
                     r.readGbPerSec());
+            if (warmup > 0) {
+                out.printf(Locale.ROOT, "decode  %4d tokens: %9.2f tok/s  cold (first warm-up run, JIT compiling)%n",
+                        r.genTokens(), r.coldDecodeTokPerSec());
+            }
         }
         out.flush();
         return 0;
@@ -159,7 +175,11 @@ final class BenchCommand implements Callable<Integer> {
             int[] prompt = new SplittableRandom(42).ints(promptTokens, Math.min(3, vocab - 1), vocab).toArray();
             Session s = m.newSession(Sampling.greedy());
             // warm-up with the measured shapes, so that C2 has compiled the batch kernels too
-            run(s, prompt, Math.min(genTokens, 16));
+            double cold = Double.NaN;
+            for (int i = 0; i < warmup; i++) {
+                double[] rates = run(s, prompt, genTokens);
+                cold = i == 0 ? rates[1] : cold;
+            }
             double[] prefill = new double[repeat];
             double[] decode = new double[repeat];
             for (int i = 0; i < repeat; i++) {
@@ -168,7 +188,7 @@ final class BenchCommand implements Callable<Integer> {
                 decode[i] = rates[1];
             }
             return new Result(String.valueOf(path.getFileName()), threads, promptTokens, median(prefill), genTokens,
-                    median(decode), bytesPerToken(m), readBandwidth());
+                    median(decode), cold, bytesPerToken(m), readBandwidth());
         }
     }
 

@@ -91,11 +91,32 @@ class BenchCommandTest {
         assertEquals(0, status, err.toString());
         String json = out.toString().strip();
         assertTrue(json.startsWith("{\"model\":\"tiny-q4.gguf\",\"threads\":1,\"prompt_tokens\":8,"), json);
-        for (String key : new String[] {"prefill_tok_s", "decode_tok_s", "bytes_per_token", "read_gb_s"}) {
+        for (String key : new String[] {"prefill_tok_s", "decode_tok_s", "bytes_per_token", "read_gb_s",
+            "cold_decode_tok_s"}) {
             Matcher m = Pattern.compile("\"" + key + "\":([0-9.]+)").matcher(json);
             assertTrue(m.find(), key + " in " + json);
             assertTrue(Double.parseDouble(m.group(1)) > 0, key + " in " + json);
         }
+        assertTrue(json.contains("\"warmup_runs\":2,"), json);
+    }
+
+    @Test
+    void benchWithoutWarmUpHasNoColdRate(@TempDir Path dir) {
+        Path file = dir.resolve("tiny-q8.gguf");
+        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, DType.Q8_0, 7, file);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = TaipanCli.execute(new String[] {"bench", "--model", file.toString(), "--prompt-tokens", "4",
+            "--gen-tokens", "2", "--repeat", "1", "--warmup", "0", "--threads", "1", "--probe-mib", "4", "--json"},
+                new PrintWriter(out), new PrintWriter(err));
+        assertEquals(0, status, err.toString());
+        String json = out.toString().strip();
+        assertTrue(json.endsWith("\"warmup_runs\":0,\"cold_decode_tok_s\":null}"), json);
+        StringWriter err2 = new StringWriter();
+        int bad = TaipanCli.execute(new String[] {"bench", "--model", file.toString(), "--warmup", "-1"},
+                new PrintWriter(new StringWriter()), new PrintWriter(err2));
+        assertEquals(TaipanCli.USAGE_ERROR, bad);
+        assertTrue(err2.toString().contains("--warmup"), err2.toString());
     }
 
     @Test

@@ -6,12 +6,15 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One fixed worker pool per model. {@link #forRange} splits {@code [0, n)} into contiguous,
- * balanced chunks, {@link #CHUNKS_PER_THREAD} per thread (fewer when {@code n} is small); the
- * calling thread runs the first and every thread then claims the next unclaimed chunk, so a thread
- * that is slowed down (a busy sibling hyperthread, another process) leaves its share to the others
- * instead of making them wait. Each index is computed by exactly one thread with the same code, so
- * results do not depend on the thread count or on which thread took which chunk.
+ * One fixed worker pool per model. {@link #forRange} splits {@code [0, n)} into contiguous chunks
+ * that shrink as the range is used up (guided self-scheduling: each chunk is the remaining count
+ * divided by twice the thread count, at least {@code n / (}{@link #MIN_CHUNK_DIVISOR}{@code *
+ * threads)}); the calling thread runs the first and every thread then claims the next unclaimed
+ * chunk, so a thread that is slowed down (a busy sibling hyperthread, another process) leaves its
+ * share to the others, and the threads finish within about one small chunk of each other: the
+ * wait at the end of a call is what a decode step's many short calls lose. Each index is computed
+ * by exactly one thread with the same code, so results do not depend on the thread count, the
+ * chunks, or on which thread took which chunk.
  *
  * <p>Workers are started once and wait for work in preallocated slots: a call publishes the task
  * in shared fields, bumps each worker's generation and wakes it; workers spin briefly before
@@ -30,8 +33,11 @@ public final class Parallel implements AutoCloseable {
     /** Spin iterations (Thread.onSpinWait) before a waiting thread parks. */
     private static final int SPINS = 10_000;
 
-    /** Chunks per thread of one call: enough for a slowed-down thread's share to be taken over. */
-    static final int CHUNKS_PER_THREAD = 8;
+    /**
+     * The smallest chunk is {@code n / (MIN_CHUNK_DIVISOR * threads)} (at least 1): small enough
+     * that the threads end a call close together, large enough to bound the number of claims.
+     */
+    static final int MIN_CHUNK_DIVISOR = 32;
 
     private final int threads;
     private final Worker[] workers;
@@ -41,7 +47,8 @@ public final class Parallel implements AutoCloseable {
     private final AtomicInteger nextChunk = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private RangeTask task;
-    private int taskN;
+    /** Chunk c of the call in progress is {@code [bounds[c], bounds[c + 1])}. */
+    private int[] bounds = new int[64];
     private int taskChunks;
     private volatile Thread waiter;
     private volatile boolean waiterParked;
@@ -74,12 +81,11 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} over {@code [0, n)} split into at most {@code threads() *}
-     * {@link #CHUNKS_PER_THREAD} contiguous chunks, which the threads take in turn.
+     * Runs {@code task} over {@code [0, n)} split into the contiguous, shrinking chunks of
+     * {@link #chunkBounds}, which the threads take in turn; {@code task} never gets an empty range.
      */
     public void forRange(int n, RangeTask task) {
-        int chunks = (int) Math.min((long) threads * CHUNKS_PER_THREAD, n);
-        if (threads == 1 || chunks <= 1 || isInsideTask()) {
+        if (threads == 1 || n <= 1 || isInsideTask()) {
             if (n > 0) {
                 task.run(0, n);
             }
@@ -90,7 +96,7 @@ public final class Parallel implements AutoCloseable {
         }
         lock.lock();
         try {
-            runChunks(n, chunks, task);
+            runChunks(n, task);
         } finally {
             lock.unlock();
         }
@@ -101,9 +107,9 @@ public final class Parallel implements AutoCloseable {
         return (t instanceof Worker w && w.pool() == this) || (lock.isHeldByCurrentThread());
     }
 
-    private void runChunks(int n, int chunks, RangeTask rangeTask) {
+    private void runChunks(int n, RangeTask rangeTask) {
+        int chunks = plan(n);
         this.task = rangeTask;
-        this.taskN = n;
         this.taskChunks = chunks;
         this.waiter = Thread.currentThread();
         int helpers = Math.min(workers.length, chunks - 1);
@@ -114,8 +120,8 @@ public final class Parallel implements AutoCloseable {
         }
         Throwable t = null;
         try {
-            rangeTask.run(0, chunkStart(n, chunks, 1));
-            runClaimedChunks(rangeTask, n, chunks);
+            rangeTask.run(0, bounds[1]);
+            runClaimedChunks(rangeTask, chunks);
         } catch (RuntimeException | Error e) {
             t = e;
         }
@@ -137,14 +143,55 @@ public final class Parallel implements AutoCloseable {
     }
 
     /** Runs chunks of the call in progress until none is left unclaimed. */
-    private void runClaimedChunks(RangeTask rangeTask, int n, int chunks) {
+    private void runClaimedChunks(RangeTask rangeTask, int chunks) {
+        int[] b = bounds;
         for (int c = nextChunk.getAndIncrement(); c < chunks; c = nextChunk.getAndIncrement()) {
-            rangeTask.run(chunkStart(n, chunks, c), chunkStart(n, chunks, c + 1));
+            rangeTask.run(b[c], b[c + 1]);
         }
     }
 
-    private static int chunkStart(int n, int chunks, int c) {
-        return (int) ((long) n * c / chunks);
+    /** Fills {@link #bounds} with the chunks of {@code [0, n)} (called before the workers are signalled). */
+    private int plan(int n) {
+        int count = chunkCount(n, threads);
+        if (bounds.length < count + 1) {
+            bounds = new int[count + 1];
+        }
+        fillBounds(n, threads, bounds);
+        return count;
+    }
+
+    /**
+     * The chunks {@link #forRange} splits {@code [0, n)} into for {@code threads} threads, as
+     * boundaries: chunk c is {@code [b[c], b[c + 1])}, {@code b[0] = 0}, the last is {@code n}.
+     * Sizes never grow and none is empty.
+     */
+    static int[] chunkBounds(int n, int threads) {
+        int[] b = new int[chunkCount(n, threads) + 1];
+        fillBounds(n, threads, b);
+        return b;
+    }
+
+    private static int chunkCount(int n, int threads) {
+        int count = 0;
+        for (int at = 0; at < n; count++) {
+            at += chunkSize(n, at, threads);
+        }
+        return count;
+    }
+
+    private static void fillBounds(int n, int threads, int[] b) {
+        b[0] = 0;
+        for (int c = 0, at = 0; at < n; c++) {
+            at += chunkSize(n, at, threads);
+            b[c + 1] = at;
+        }
+    }
+
+    private static int chunkSize(int n, int at, int threads) {
+        int left = n - at;
+        int guided = (int) ((left + 2L * threads - 1) / (2L * threads));
+        int min = (int) Math.max(1, n / ((long) MIN_CHUNK_DIVISOR * threads));
+        return Math.min(left, Math.max(min, guided));
     }
 
     private void awaitWorkers() {
@@ -200,7 +247,7 @@ public final class Parallel implements AutoCloseable {
             while (awaitWork()) {
                 done = generation;
                 try {
-                    runClaimedChunks(task, taskN, taskChunks);
+                    runClaimedChunks(task, taskChunks);
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 } finally {

@@ -36,22 +36,33 @@ class ParallelTest {
     }
 
     @Test
-    void chunksAreContiguousAndBalanced() {
+    void chunksAreContiguousAndShrinkToSmallTails() {
         try (Parallel par = Parallel.create(4)) {
-            for (int n : new int[] {10, 100, 1001}) {
+            for (int n : new int[] {2, 3, 10, 100, 1001, 32000}) {
                 ConcurrentLinkedQueue<int[]> chunks = new ConcurrentLinkedQueue<>();
                 par.forRange(n, (s, e) -> chunks.add(new int[] {s, e}));
                 int[][] got = chunks.stream().sorted((a, b) -> a[0] - b[0]).toArray(int[][]::new);
-                int expected = Math.min(n, 4 * Parallel.CHUNKS_PER_THREAD);
-                assertEquals(expected, got.length, "chunks of n=" + n);
+                int[] bounds = Parallel.chunkBounds(n, 4);
+                assertEquals(bounds.length - 1, got.length, "chunks of n=" + n);
                 int next = 0;
-                for (int[] c : got) {
-                    assertEquals(next, c[0], "chunks of n=" + n + " are contiguous");
-                    int size = c[1] - c[0];
-                    assertTrue(size == n / expected || size == n / expected + 1, "chunk size " + size + " of n=" + n);
-                    next = c[1];
+                int previous = Integer.MAX_VALUE;
+                for (int c = 0; c < got.length; c++) {
+                    assertEquals(next, got[c][0], "chunks of n=" + n + " are contiguous");
+                    assertEquals(bounds[c + 1], got[c][1], "chunk " + c + " of n=" + n);
+                    int size = got[c][1] - got[c][0];
+                    assertTrue(size >= 1 && size <= previous, "chunk sizes of n=" + n + " shrink: " + size
+                            + " after " + previous);
+                    // guided: at least 1 / (2 * threads) of what is left
+                    int left = n - next;
+                    assertTrue(size == left || size >= left / 8, "chunk " + size + " of " + left + " left, n=" + n);
+                    previous = size;
+                    next = got[c][1];
                 }
                 assertEquals(n, next);
+                // the tail: the last chunk is the minimum, at most n / (32 * threads) or 1
+                int last = got[got.length - 1][1] - got[got.length - 1][0];
+                assertTrue(last <= Math.max(1, n / (Parallel.MIN_CHUNK_DIVISOR * 4)), "last chunk " + last + " of n=" + n);
+                assertTrue(got.length <= 8 * 4 + Parallel.MIN_CHUNK_DIVISOR * 4, "chunk count " + got.length);
             }
         }
     }
@@ -62,7 +73,7 @@ class ParallelTest {
         // per thread this could never finish, with claimed chunks the worker does them all
         try (Parallel par = Parallel.create(2)) {
             int n = 64;
-            int chunks = Math.min(n, 2 * Parallel.CHUNKS_PER_THREAD);
+            int chunks = Parallel.chunkBounds(n, 2).length - 1;
             CountDownLatch others = new CountDownLatch(chunks - 1);
             AtomicBoolean waited = new AtomicBoolean();
             par.forRange(n, (s, e) -> {

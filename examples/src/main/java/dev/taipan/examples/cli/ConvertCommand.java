@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code taipan convert}: a Mamba-3 safetensors checkpoint directory (FLA Mamba3ForCausalLM layout,
  * config.json + model.safetensors) to a {@code mamba3} GGUF file, its matrices in F32, F16, Q8_0
- * or Q4_0 (names and keys: docs/mamba3-gguf.md).
+ * or Q4_0 (names and keys: docs/mamba3-gguf.md), with the directory's tokenizer.json, when it has
+ * one, as the file's tokenizer.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Convert a Mamba-3 safetensors directory to a mamba3 GGUF file.")
@@ -25,7 +26,8 @@ final class ConvertCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--from", required = true, paramLabel = "DIR",
-            description = "Checkpoint directory with config.json and model.safetensors.")
+            description = "Checkpoint directory with config.json and model.safetensors (and tokenizer.json,"
+                    + " written into the file when present).")
     private Path from;
 
     @Option(names = "--to", required = true, paramLabel = "FILE.gguf", description = "GGUF file to write.")

@@ -31,4 +31,16 @@ public final class Tokenizers {
     public static Tokenizer fromTokenizerJson(Path tokenizerJson) {
         return fromMetadata(TokenizerJson.read(tokenizerJson));
     }
+
+    /**
+     * The GGUF {@code tokenizer.*} keys llama.cpp's convert_hf_to_gguf.py would write for
+     * {@code tokenizer.json} (and the config files next to it), as {@link #fromTokenizerJson} reads
+     * them: strings, booleans, ids as longs, and lists (tokens and merges of strings, token types of
+     * longs). A converter writes these into a GGUF file.
+     *
+     * @throws dev.taipan.loaders.ModelFormatException as {@link #fromTokenizerJson}
+     */
+    public static Metadata tokenizerJsonMetadata(Path tokenizerJson) {
+        return TokenizerJson.read(tokenizerJson);
+    }
 }

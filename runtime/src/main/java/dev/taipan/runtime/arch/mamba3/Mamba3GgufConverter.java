@@ -8,11 +8,13 @@ import dev.taipan.loaders.gguf.GgufArray;
 import dev.taipan.loaders.gguf.GgufValueType;
 import dev.taipan.loaders.gguf.GgufWriter;
 import dev.taipan.loaders.safetensors.SafetensorsSource;
+import dev.taipan.loaders.tokenizer.Tokenizers;
 import dev.taipan.quant.Quantizer;
 import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Weights;
 import dev.taipan.tensor.DType;
 import dev.taipan.tensor.Tensor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,7 +24,9 @@ import java.util.List;
  * the requested {@link Target} type; quantized targets need rows that are a multiple of 32 and
  * leave other matrices in F32. Norm weights, biases, D, dt_bias and the MIMO projections stay F32,
  * as llama.cpp keeps its norms and SSM parameters. Values are widened exactly from BF16/F16 and
- * quantized with ggml's reference quantizers ({@link Quantizer}).
+ * quantized with ggml's reference quantizers ({@link Quantizer}). A {@code tokenizer.json} in the
+ * directory becomes the file's {@code tokenizer.*} keys, as convert_hf_to_gguf.py writes them
+ * ({@link Tokenizers#tokenizerJsonMetadata}), so that the file tokenizes as the directory does.
  *
  * <p>Every tensor is converted in memory before the file is written: the heap must hold the
  * converted model.
@@ -44,6 +48,10 @@ public final class Mamba3GgufConverter {
         }
     }
 
+    /** Tokenizer keys whose values are lists of strings (every other list holds integers). */
+    private static final String TOKENS = "tokenizer.ggml.tokens";
+    private static final String MERGES = "tokenizer.ggml.merges";
+
     private Mamba3GgufConverter() {
     }
 
@@ -58,7 +66,15 @@ public final class Mamba3GgufConverter {
             HfConfig config = st.config().orElseThrow(() -> new ModelFormatException(dir
                     + ": no " + SafetensorsSource.CONFIG_FILE + " (a Mamba-3 checkpoint directory needs one)"));
             FlaMamba3Source view = new FlaMamba3Source(st, config);
-            write(view, String.valueOf(dir.getFileName()), target).write(out);
+            GgufWriter w = write(view, String.valueOf(dir.getFileName()), target);
+            Path tokenizerJson = dir.resolve("tokenizer.json");
+            if (Files.isRegularFile(tokenizerJson)) {
+                Metadata tokenizer = Tokenizers.tokenizerJsonMetadata(tokenizerJson);
+                for (String key : tokenizer.keys()) {
+                    put(w, key, tokenizer.require(key));
+                }
+            }
+            w.write(out);
         }
     }
 
@@ -109,6 +125,8 @@ public final class Mamba3GgufConverter {
             case Double d -> w.putFloat32(key, d.floatValue());
             case Long l when l >= 0 && l <= 0xFFFF_FFFFL -> w.putUInt32(key, l);
             case Long l -> w.putUInt64(key, l);
+            case List<?> list when key.equals(TOKENS) || key.equals(MERGES) ->
+                    w.putArray(key, GgufArray.ofStrings(list.stream().map(String.class::cast).toList()));
             case List<?> list -> w.putArray(key, GgufArray.ofIntegers(GgufValueType.INT32,
                     list.stream().mapToLong(o -> ((Number) o).longValue()).toArray()));
             default -> throw new IllegalArgumentException("metadata key '" + key + "': cannot write a "

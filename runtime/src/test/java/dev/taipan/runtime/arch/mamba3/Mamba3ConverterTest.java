@@ -1,16 +1,25 @@
 package dev.taipan.runtime.arch.mamba3;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taipan.loaders.gguf.GgufFile;
+import dev.taipan.loaders.tokenizer.Tokenizer;
 import dev.taipan.loaders.safetensors.SafetensorsSource;
+import dev.taipan.runtime.LoadOptions;
+import dev.taipan.runtime.Model;
+import dev.taipan.runtime.Taipan;
 import dev.taipan.runtime.arch.Network;
 import dev.taipan.tensor.DType;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -81,6 +90,60 @@ class Mamba3ConverterTest {
             }
         }
         return m;
+    }
+
+    /**
+     * A tokenizer.json next to the checkpoint becomes the GGUF file's tokenizer: the file's
+     * tokenizer has the directory's tokens, types and special ids and encodes and decodes every
+     * string the same way. The vocabulary (97 ids, the fixtures' vocab_size): byte-level
+     * {@code '!'..'}'} and {@code 'Ġ'} (space), the merges {@code "Ġ t"} and {@code "h e"}, and
+     * {@code <|endoftext|>} as BOS and EOS.
+     */
+    @Test
+    void tokenizerJsonBecomesTheFilesTokenizer() throws IOException {
+        Path src = Mamba3Run.FIXTURES.resolve("siso_softplus_f32");
+        Path dir = Files.createDirectories(tmp.resolve("with-tokenizer"));
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.copy(src.resolve(f), dir.resolve(f));
+        }
+        StringBuilder vocab = new StringBuilder();
+        for (char c = '!'; c <= '}'; c++) {
+            String json = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : String.valueOf(c);
+            vocab.append('"').append(json).append("\": ").append(c - '!').append(", ");
+        }
+        vocab.append("\"\u0120\": 93, \"\u0120t\": 94, \"he\": 95");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {" + vocab
+                + "}, \"merges\": [\"\u0120 t\", \"h e\"]}, \"added_tokens\": [{\"id\": 96, \"content\": "
+                + "\"<|endoftext|>\", \"special\": true}], \"pre_tokenizer\": {\"type\": \"ByteLevel\", "
+                + "\"add_prefix_space\": false, \"use_regex\": true}}");
+        Files.writeString(dir.resolve("tokenizer_config.json"),
+                "{\"bos_token\": \"<|endoftext|>\", \"eos_token\": \"<|endoftext|>\", \"add_bos_token\": false}");
+        Path out = tmp.resolve("with-tokenizer.gguf");
+        Mamba3GgufConverter.convert(dir, out, Mamba3GgufConverter.Target.Q8_0);
+        try (GgufFile gguf = GgufFile.open(out)) {
+            assertEquals("gpt2", gguf.metadata().getString("tokenizer.ggml.model"));
+            assertEquals(List.of("\u0120 t", "h e"), gguf.metadata().getStringArray("tokenizer.ggml.merges"));
+        }
+        LoadOptions one = LoadOptions.defaults().withThreads(1);
+        try (Model fromDir = Taipan.load(dir, one); Model fromFile = Taipan.load(out, one)) {
+            Tokenizer want = fromDir.tokenizer().orElseThrow();
+            Tokenizer got = fromFile.tokenizer().orElseThrow();
+            assertEquals(97, got.vocabSize());
+            for (int id = 0; id < 97; id++) {
+                assertEquals(want.tokenText(id), got.tokenText(id), "token " + id);
+                assertEquals(want.tokenType(id), got.tokenType(id), "type of token " + id);
+            }
+            assertEquals(96, got.bos());
+            assertEquals(96, got.eos());
+            assertEquals(want.addsBos(), got.addsBos());
+            for (String text : new String[] {"the tea", "Hello, world!", "a  b", "he the {x}", " t"}) {
+                int[] ids = got.encode(text);
+                assertArrayEquals(want.encode(text), ids, text);
+                assertEquals(text, got.decode(ids), text);
+            }
+            assertArrayEquals(new int[] {'t' - '!', 95, 94, 'e' - '!', 'a' - '!'}, got.encode("the tea"),
+                    "the merges apply");
+        }
     }
 
     private GgufFile dequantized(GgufFile q) {

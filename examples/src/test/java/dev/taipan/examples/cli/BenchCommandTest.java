@@ -12,8 +12,11 @@ import dev.taipan.tensor.DType;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,17 +83,24 @@ class BenchCommandTest {
         }
     }
 
-    @Test
-    void benchReportsPositiveRatesAsJson(@TempDir Path dir) {
-        Path file = dir.resolve("tiny-q4.gguf");
-        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, DType.Q4_0, 7, file);
+    /** {@code bench --json} of a tiny qwen3moe file of {@code type} with {@code options}; the JSON line. */
+    private static String benchJson(Path dir, DType type, String... options) {
+        Path file = dir.resolve("tiny-" + type.name().toLowerCase(Locale.ROOT) + ".gguf");
+        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, type, 7, file);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int status = TaipanCli.execute(new String[] {"bench", "--model", file.toString(), "--prompt-tokens", "8",
-            "--gen-tokens", "4", "--repeat", "1", "--threads", "1", "--probe-mib", "4", "--json"}, new PrintWriter(out), new PrintWriter(err));
+        String[] args = Stream.concat(Stream.of("bench", "--model", file.toString(),
+                "--repeat", "1", "--threads", "1", "--probe-mib", "4", "--json"), Arrays.stream(options))
+                .toArray(String[]::new);
+        int status = TaipanCli.execute(args, new PrintWriter(out), new PrintWriter(err));
         assertEquals(0, status, err.toString());
-        String json = out.toString().strip();
-        assertTrue(json.startsWith("{\"model\":\"tiny-q4.gguf\",\"threads\":1,\"prompt_tokens\":8,"), json);
+        return out.toString().strip();
+    }
+
+    @Test
+    void benchReportsPositiveRatesAsJson(@TempDir Path dir) {
+        String json = benchJson(dir, DType.Q4_0, "--prompt-tokens", "8", "--gen-tokens", "4");
+        assertTrue(json.startsWith("{\"model\":\"tiny-q4_0.gguf\",\"threads\":1,\"prompt_tokens\":8,"), json);
         for (String key : new String[] {"prefill_tok_s", "decode_tok_s", "bytes_per_token", "read_gb_s",
             "cold_decode_tok_s"}) {
             Matcher m = Pattern.compile("\"" + key + "\":([0-9.]+)").matcher(json);
@@ -102,21 +112,13 @@ class BenchCommandTest {
 
     @Test
     void benchWithoutWarmUpHasNoColdRate(@TempDir Path dir) {
-        Path file = dir.resolve("tiny-q8.gguf");
-        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, DType.Q8_0, 7, file);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int status = TaipanCli.execute(new String[] {"bench", "--model", file.toString(), "--prompt-tokens", "4",
-            "--gen-tokens", "2", "--repeat", "1", "--warmup", "0", "--threads", "1", "--probe-mib", "4", "--json"},
-                new PrintWriter(out), new PrintWriter(err));
-        assertEquals(0, status, err.toString());
-        String json = out.toString().strip();
+        String json = benchJson(dir, DType.Q8_0, "--prompt-tokens", "4", "--gen-tokens", "2", "--warmup", "0");
         assertTrue(json.endsWith("\"warmup_runs\":0,\"cold_decode_tok_s\":null}"), json);
-        StringWriter err2 = new StringWriter();
-        int bad = TaipanCli.execute(new String[] {"bench", "--model", file.toString(), "--warmup", "-1"},
-                new PrintWriter(new StringWriter()), new PrintWriter(err2));
+        StringWriter err = new StringWriter();
+        int bad = TaipanCli.execute(new String[] {"bench", "--model", dir.resolve("none.gguf").toString(), "--warmup", "-1"},
+                new PrintWriter(new StringWriter()), new PrintWriter(err));
         assertEquals(TaipanCli.USAGE_ERROR, bad);
-        assertTrue(err2.toString().contains("--warmup"), err2.toString());
+        assertTrue(err.toString().contains("--warmup"), err.toString());
     }
 
     @Test

@@ -12,8 +12,10 @@ import java.util.Arrays;
  * attention over the cached positions ({@link #attend}).
  *
  * <p>Layout is head-major, {@code (nKvHeads, contextLength, headDim)}, so that one head's keys
- * are contiguous when a query scans them; the query heads sharing a key/value head are scored
- * together, so each cached row is read once per group. Storage is F32 ({@code float[]}) or F16
+ * are contiguous when a query scans them. F32: each query head scans its group's rows with
+ * {@link Kernels#dotRows} and {@link Kernels#axpyRows} (the group's rows stay in cache for the
+ * next head); F16: the query heads sharing a key/value head go through the rows together, so each
+ * row is widened once per group. Storage is F32 ({@code float[]}) or F16
  * ({@code short[]} of IEEE half bits), see {@link KvCacheType}.
  */
 public final class KvCache implements BlockState {
@@ -137,14 +139,26 @@ public final class KvCache implements BlockState {
         int from = window > 0 ? Math.max(0, pos - window + 1) : 0;
         int n = pos + 1 - from;
         int qOff = t * qDim;
+        if (k32 != null) {
+            // each head against the group's rows, one call per product (Kernels.dotRows and
+            // axpyRows): the same floats as dot and axpy row by row, without a call per row and head
+            int rows = (g * capacity + from) * headDim;
+            for (int h = h0; h < h1; h++) {
+                int at = qOff + h * headDim;
+                kernels.dotRows(q, at, k32, rows, n, headDim, scale, scores, h * capacity);
+                kernels.softmax(scores, h * capacity, n);
+                Arrays.fill(att, at, at + headDim, 0f);
+                kernels.axpyRows(att, at, scores, h * capacity, v32, rows, n, headDim);
+            }
+            return;
+        }
         int widened = h0 * headDim;
-        // scores = scale * q K^T, one row of the group at a time
+        // F16: scores = scale * q K^T, one row of the group at a time (each row widened once)
         for (int j = 0; j < n; j++) {
             int base = (g * capacity + from + j) * headDim;
-            float[] keys = k32 != null ? k32 : widen(k16, base, widened);
-            int kOff = k32 != null ? base : widened;
+            float[] keys = widen(k16, base, widened);
             for (int h = h0; h < h1; h++) {
-                scores[h * capacity + j] = kernels.dot(q, qOff + h * headDim, keys, kOff, headDim) * scale;
+                scores[h * capacity + j] = kernels.dot(q, qOff + h * headDim, keys, widened, headDim) * scale;
             }
         }
         for (int h = h0; h < h1; h++) {
@@ -154,14 +168,10 @@ public final class KvCache implements BlockState {
         // att = p V
         for (int j = 0; j < n; j++) {
             int base = (g * capacity + from + j) * headDim;
-            float[] values = v32 != null ? v32 : widen(v16, base, widened);
-            int vOff = v32 != null ? base : widened;
+            float[] values = widen(v16, base, widened);
             for (int h = h0; h < h1; h++) {
-                float p = scores[h * capacity + j];
-                if (v32 == null) {
-                    p = Float.float16ToFloat(Float.floatToFloat16(p));
-                }
-                kernels.axpy(att, qOff + h * headDim, p, values, vOff, headDim);
+                float p = Float.float16ToFloat(Float.floatToFloat16(scores[h * capacity + j]));
+                kernels.axpy(att, qOff + h * headDim, p, values, widened, headDim);
             }
         }
     }

@@ -67,6 +67,20 @@ public interface Kernels {
     float decayAxpyDot(float[] h, int hOff, float decay, float a, float[] b, int bOff, float[] c, int cOff, int n);
 
     /**
+     * {@code out[outOff + r] = dot(a, aOff, m, mOff + r * n, n) * scale} for {@code r < rows}: the
+     * same floats as {@link #dot} row by row (one query's attention scores against a head's cached
+     * keys, rows of {@code n} values one after another).
+     */
+    void dotRows(float[] a, int aOff, float[] m, int mOff, int rows, int n, float scale, float[] out, int outOff);
+
+    /**
+     * {@code y += p[pOff + r] * m[mOff + r * n ..]} for {@code r = 0, 1, .. rows - 1} in turn: the
+     * same floats as {@link #axpy} row by row, with {@code y} kept in registers across the rows (a
+     * head's attention output: the softmax weights times its cached values).
+     */
+    void axpyRows(float[] y, int yOff, float[] p, int pOff, float[] m, int mOff, int rows, int n);
+
+    /**
      * Rotates {@code nHeads} consecutive heads of {@code rope.headDim()} values starting at
      * {@code off} for position {@code pos}, in the layout of {@code rope}.
      */

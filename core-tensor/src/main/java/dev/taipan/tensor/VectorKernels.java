@@ -1,5 +1,6 @@
 package dev.taipan.tensor;
 
+import java.util.Objects;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -267,6 +268,71 @@ final class VectorKernels implements Kernels {
         }
         for (; i < n; i++) {
             y[yOff + i] += a * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void dotRows(float[] a, int aOff, float[] m, int mOff, int rows, int n, float scale, float[] out, int outOff) {
+        Objects.checkFromIndexSize(outOff, rows, out.length);
+        for (int r = 0; r < rows; r++) {
+            out[outOff + r] = dot(a, aOff, m, mOff + r * n, n) * scale;
+        }
+    }
+
+    /**
+     * {@link #axpy}'s operations element by element ({@code y + m * p}, lanes where axpy has lanes,
+     * its scalar tail elsewhere), but each block of up to 8 vectors of {@code y} stays in registers
+     * while the rows are added in order: 8 independent add chains instead of a load and store of
+     * {@code y} per row.
+     */
+    @Override
+    public void axpyRows(float[] y, int yOff, float[] p, int pOff, float[] m, int mOff, int rows, int n) {
+        Objects.checkFromIndexSize(pOff, rows, p.length);
+        Objects.checkFromIndexSize(mOff, (long) rows * n, m.length);
+        int i = 0;
+        for (; i <= n - 8 * L; i += 8 * L) {
+            int o = yOff + i;
+            FloatVector y0 = FloatVector.fromArray(S, y, o);
+            FloatVector y1 = FloatVector.fromArray(S, y, o + L);
+            FloatVector y2 = FloatVector.fromArray(S, y, o + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(S, y, o + 3 * L);
+            FloatVector y4 = FloatVector.fromArray(S, y, o + 4 * L);
+            FloatVector y5 = FloatVector.fromArray(S, y, o + 5 * L);
+            FloatVector y6 = FloatVector.fromArray(S, y, o + 6 * L);
+            FloatVector y7 = FloatVector.fromArray(S, y, o + 7 * L);
+            for (int r = 0, b = mOff + i; r < rows; r++, b += n) {
+                float pr = p[pOff + r];
+                y0 = y0.add(FloatVector.fromArray(S, m, b).mul(pr));
+                y1 = y1.add(FloatVector.fromArray(S, m, b + L).mul(pr));
+                y2 = y2.add(FloatVector.fromArray(S, m, b + 2 * L).mul(pr));
+                y3 = y3.add(FloatVector.fromArray(S, m, b + 3 * L).mul(pr));
+                y4 = y4.add(FloatVector.fromArray(S, m, b + 4 * L).mul(pr));
+                y5 = y5.add(FloatVector.fromArray(S, m, b + 5 * L).mul(pr));
+                y6 = y6.add(FloatVector.fromArray(S, m, b + 6 * L).mul(pr));
+                y7 = y7.add(FloatVector.fromArray(S, m, b + 7 * L).mul(pr));
+            }
+            y0.intoArray(y, o);
+            y1.intoArray(y, o + L);
+            y2.intoArray(y, o + 2 * L);
+            y3.intoArray(y, o + 3 * L);
+            y4.intoArray(y, o + 4 * L);
+            y5.intoArray(y, o + 5 * L);
+            y6.intoArray(y, o + 6 * L);
+            y7.intoArray(y, o + 7 * L);
+        }
+        for (; i <= n - L; i += L) {
+            FloatVector y0 = FloatVector.fromArray(S, y, yOff + i);
+            for (int r = 0, b = mOff + i; r < rows; r++, b += n) {
+                y0 = y0.add(FloatVector.fromArray(S, m, b).mul(p[pOff + r]));
+            }
+            y0.intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            float acc = y[yOff + i];
+            for (int r = 0, b = mOff + i; r < rows; r++, b += n) {
+                acc += p[pOff + r] * m[b];
+            }
+            y[yOff + i] = acc;
         }
     }
 

@@ -130,6 +130,48 @@ class KernelsTest {
         }
     }
 
+    /**
+     * dotRows and axpyRows give the floats of dot and axpy called row by row (vector and scalar,
+     * odd widths and row counts for the lanes, the 8-vector blocks and the tails), and the vector
+     * results are close to the scalar ones.
+     */
+    @Test
+    void dotRowsAndAxpyRowsAreDotAndAxpyRowByRow() {
+        Random rnd = new Random(12);
+        for (int n : new int[] {1, 3, 8, 15, 16, 17, 31, 64, 127, 128, 129, 200}) {
+            for (int rows : new int[] {0, 1, 2, 5, 33}) {
+                int off = 3;
+                float[] a = random(rnd, off + n, 1f);
+                float[] m = random(rnd, 2 * off + rows * n, 1f);
+                float[] p = random(rnd, off + rows, 1f);
+                float[] y0 = random(rnd, off + n + 2, 1f);
+                float[][] outs = new float[2][];
+                float[][] ys = new float[2][];
+                for (Kernels k : new Kernels[] {VEC, REF}) {
+                    String what = (k == VEC ? "vector" : "scalar") + " n=" + n + " rows=" + rows;
+                    float[] want = new float[off + rows + 1];
+                    for (int r = 0; r < rows; r++) {
+                        want[off + r] = k.dot(a, off, m, 2 * off + r * n, n) * 0.125f;
+                    }
+                    float[] got = new float[off + rows + 1];
+                    k.dotRows(a, off, m, 2 * off, rows, n, 0.125f, got, off);
+                    assertArrayEquals(want, got, what + ": dotRows");
+                    float[] wantY = y0.clone();
+                    for (int r = 0; r < rows; r++) {
+                        k.axpy(wantY, off, p[off + r], m, 2 * off + r * n, n);
+                    }
+                    float[] gotY = y0.clone();
+                    k.axpyRows(gotY, off, p, off, m, 2 * off, rows, n);
+                    assertArrayEquals(wantY, gotY, what + ": axpyRows");
+                    outs[k == VEC ? 0 : 1] = got;
+                    ys[k == VEC ? 0 : 1] = gotY;
+                }
+                assertClose(outs[1], outs[0], 1e-4f, 1f, "dotRows vector vs scalar n=" + n);
+                assertClose(ys[1], ys[0], 1e-4f, 1f, "axpyRows vector vs scalar n=" + n);
+            }
+        }
+    }
+
     @Test
     void rmsnormMatchesScalarAndDouble() {
         Random rnd = new Random(2);

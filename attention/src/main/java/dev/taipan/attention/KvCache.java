@@ -12,13 +12,20 @@ import java.util.Arrays;
  * attention over the cached positions ({@link #attend}).
  *
  * <p>Layout is head-major, {@code (nKvHeads, contextLength, headDim)}, so that one head's keys
- * are contiguous when a query scans them. F32: each query head scans its group's rows with
- * {@link Kernels#dotRows} and {@link Kernels#axpyRows} (the group's rows stay in cache for the
- * next head); F16: the query heads sharing a key/value head go through the rows together, so each
- * row is widened once per group. Storage is F32 ({@code float[]}) or F16
+ * are contiguous when a query scans them. The query heads sharing a key/value head go through
+ * the rows together: F32 in blocks of rows, each head of the group calling
+ * {@link Kernels#dotRows} and {@link Kernels#axpyRows} on a block while it is in cache; F16 a row
+ * at a time, so each row is widened once per group. Storage is F32 ({@code float[]}) or F16
  * ({@code short[]} of IEEE half bits), see {@link KvCacheType}.
  */
 public final class KvCache implements BlockState {
+    /**
+     * Cached rows per block of the F32 path: 256 rows of a 128-wide head are 128 KB, which stay in
+     * the core's cache while each query head of the group reads them (a whole 8k-token head is 4
+     * MB, which would be read from memory once per query head).
+     */
+    private static final int ROW_BLOCK = 256;
+
     final Attention owner;
     private final KvCacheType type;
     private final Kernels kernels;
@@ -140,15 +147,27 @@ public final class KvCache implements BlockState {
         int n = pos + 1 - from;
         int qOff = t * qDim;
         if (k32 != null) {
-            // each head against the group's rows, one call per product (Kernels.dotRows and
-            // axpyRows): the same floats as dot and axpy row by row, without a call per row and head
+            // the group's rows in blocks that stay in cache while every head of the group uses
+            // them, one call per head and block (Kernels.dotRows and axpyRows): the same floats as
+            // dot and axpy row by row, without a call per row and head
             int rows = (g * capacity + from) * headDim;
+            for (int j = 0; j < n; j += ROW_BLOCK) {
+                int m = Math.min(ROW_BLOCK, n - j);
+                for (int h = h0; h < h1; h++) {
+                    kernels.dotRows(q, qOff + h * headDim, k32, rows + j * headDim, m, headDim, scale, scores,
+                            h * capacity + j);
+                }
+            }
             for (int h = h0; h < h1; h++) {
-                int at = qOff + h * headDim;
-                kernels.dotRows(q, at, k32, rows, n, headDim, scale, scores, h * capacity);
                 kernels.softmax(scores, h * capacity, n);
-                Arrays.fill(att, at, at + headDim, 0f);
-                kernels.axpyRows(att, at, scores, h * capacity, v32, rows, n, headDim);
+                Arrays.fill(att, qOff + h * headDim, qOff + (h + 1) * headDim, 0f);
+            }
+            for (int j = 0; j < n; j += ROW_BLOCK) {
+                int m = Math.min(ROW_BLOCK, n - j);
+                for (int h = h0; h < h1; h++) {
+                    kernels.axpyRows(att, qOff + h * headDim, scores, h * capacity + j, v32, rows + j * headDim, m,
+                            headDim);
+                }
             }
             return;
         }

@@ -140,6 +140,17 @@ class AttentionTest {
                 .withRope(Rope.of(Rope.Layout.NEOX, HEAD_DIM, 4, 10000f, 0.25f)), 3, false, 0));
     }
 
+    /** 600 positions: the F32 path's blocks of 256 cached rows, two whole and a partial one. */
+    @Test
+    void groupedQueryOverSeveralRowBlocks() {
+        Case c = make(AttentionConfig.of(DIM, 4, 2, HEAD_DIM)
+                .withRope(Rope.of(Rope.Layout.NEOX, HEAD_DIM, HEAD_DIM, 1e4f, 1f)), 12, false, 0);
+        int n = 600;
+        float[] x = input(n, 13);
+        float[] got = prefill(c.layer(Kernels.vector(), PAR), x, n, n);
+        assertClose(NaiveAttention.run(c.config(), c.raw(), x, n, false), got, 2e-5);
+    }
+
     @Test
     void withoutRope() {
         checkAgainstReference(make(AttentionConfig.of(DIM, 4, 2, HEAD_DIM), 4, false, 0));

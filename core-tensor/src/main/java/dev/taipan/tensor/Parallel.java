@@ -1,5 +1,6 @@
 package dev.taipan.tensor;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -152,11 +153,10 @@ public final class Parallel implements AutoCloseable {
 
     /** Fills {@link #bounds} with the chunks of {@code [0, n)} (called before the workers are signalled). */
     private int plan(int n) {
-        int count = chunkCount(n, threads);
-        if (bounds.length < count + 1) {
-            bounds = new int[count + 1];
+        int count;
+        while ((count = fillBounds(n, threads, bounds)) < 0) {
+            bounds = new int[2 * bounds.length];
         }
-        fillBounds(n, threads, bounds);
         return count;
     }
 
@@ -166,25 +166,22 @@ public final class Parallel implements AutoCloseable {
      * Sizes never grow and none is empty.
      */
     static int[] chunkBounds(int n, int threads) {
-        int[] b = new int[chunkCount(n, threads) + 1];
-        fillBounds(n, threads, b);
-        return b;
+        int[] b = new int[n + 1]; // no chunk is empty, so there are at most n
+        return Arrays.copyOf(b, fillBounds(n, threads, b) + 1);
     }
 
-    private static int chunkCount(int n, int threads) {
-        int count = 0;
-        for (int at = 0; at < n; count++) {
-            at += chunkSize(n, at, threads);
-        }
-        return count;
-    }
-
-    private static void fillBounds(int n, int threads, int[] b) {
+    /** Writes the chunk boundaries of {@code [0, n)} into {@code b}; their count, or -1 when {@code b} is too short. */
+    private static int fillBounds(int n, int threads, int[] b) {
         b[0] = 0;
-        for (int c = 0, at = 0; at < n; c++) {
+        int c = 0;
+        for (int at = 0; at < n; ) {
             at += chunkSize(n, at, threads);
-            b[c + 1] = at;
+            if (++c >= b.length) {
+                return -1;
+            }
+            b[c] = at;
         }
+        return c;
     }
 
     private static int chunkSize(int n, int at, int threads) {

@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The worker pool: every index exactly once, chunks as documented, failures, nesting, reuse. */
 class ParallelTest {
@@ -35,14 +37,16 @@ class ParallelTest {
         }
     }
 
-    @Test
-    void chunksAreContiguousAndShrinkToSmallTails() {
-        try (Parallel par = Parallel.create(4)) {
+    /** 16 threads split 32000 into 120 chunks, more than the pool's first array of boundaries holds. */
+    @ParameterizedTest
+    @ValueSource(ints = {4, 16})
+    void chunksAreContiguousAndShrinkToSmallTails(int threads) {
+        try (Parallel par = Parallel.create(threads)) {
             for (int n : new int[] {2, 3, 10, 100, 1001, 32000}) {
                 ConcurrentLinkedQueue<int[]> chunks = new ConcurrentLinkedQueue<>();
                 par.forRange(n, (s, e) -> chunks.add(new int[] {s, e}));
                 int[][] got = chunks.stream().sorted((a, b) -> a[0] - b[0]).toArray(int[][]::new);
-                int[] bounds = Parallel.chunkBounds(n, 4);
+                int[] bounds = Parallel.chunkBounds(n, threads);
                 assertEquals(bounds.length - 1, got.length, "chunks of n=" + n);
                 int next = 0;
                 int previous = Integer.MAX_VALUE;
@@ -54,15 +58,15 @@ class ParallelTest {
                             + " after " + previous);
                     // guided: at least 1 / (2 * threads) of what is left
                     int left = n - next;
-                    assertTrue(size == left || size >= left / 8, "chunk " + size + " of " + left + " left, n=" + n);
+                    assertTrue(size == left || size >= left / (2 * threads), "chunk " + size + " of " + left + " left, n=" + n);
                     previous = size;
                     next = got[c][1];
                 }
                 assertEquals(n, next);
                 // the tail: the last chunk is the minimum, at most n / (32 * threads) or 1
                 int last = got[got.length - 1][1] - got[got.length - 1][0];
-                assertTrue(last <= Math.max(1, n / (Parallel.MIN_CHUNK_DIVISOR * 4)), "last chunk " + last + " of n=" + n);
-                assertTrue(got.length <= 8 * 4 + Parallel.MIN_CHUNK_DIVISOR * 4, "chunk count " + got.length);
+                assertTrue(last <= Math.max(1, n / (Parallel.MIN_CHUNK_DIVISOR * threads)), "last chunk " + last + " of n=" + n);
+                assertTrue(got.length <= 8 * threads + Parallel.MIN_CHUNK_DIVISOR * threads, "chunk count " + got.length);
             }
         }
     }

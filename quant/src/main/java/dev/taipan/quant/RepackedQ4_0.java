@@ -31,7 +31,6 @@ public final class RepackedQ4_0 extends RepackedTensor {
     /** Loads of {@code GQ} bytes, widened to one short vector. */
     static final VectorSpecies<Byte> BQ = BG == null ? null
             : VectorSpecies.of(byte.class, VectorShape.forBitSize(GQ * 8));
-    private static final int SIGN_AND_MAGNITUDE = 0x8FFFE000;
 
     RepackedQ4_0(QuantizedTensor source, MemorySegment packed) {
         super(source, packed);
@@ -46,11 +45,7 @@ public final class RepackedQ4_0 extends RepackedTensor {
         for (int r = 0; r < GQ; r++) {
             int src = r * rowBytes + b * 18;
             if (r < n) {
-                if ((rows[src + 1] & 0x7C) == 0x7C) {
-                    throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
-                            "tensor '%s': row %d, block %d has a non-finite fp16 scale (0x%02x%02x)",
-                            name, first + r, b, rows[src + 1] & 0xFF, rows[src] & 0xFF));
-                }
+                checkFiniteScale(name, first + r, b, rows, src);
                 out[o + 2 * r] = rows[src];
                 out[o + 2 * r + 1] = rows[src + 1];
             }
@@ -211,11 +206,6 @@ public final class RepackedQ4_0 extends RepackedTensor {
         int v = quant(row, at, col % 16) & 0xFF;
         int q = col % 32 < 16 ? v & 15 : v >> 4;
         return (q - 8) * Float.float16ToFloat(scaleBits(row, at));
-    }
-
-    /** The fp16 {@code h} times {@code 2^-112} as an f32, exact for every finite fp16 (the scalar form of the kernel's decoding). */
-    static float scaledDown(short h) {
-        return Float.intBitsToFloat((h << 13) & SIGN_AND_MAGNITUDE);
     }
 
     private short scaleBits(long row, long at) {

@@ -5,25 +5,42 @@ import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q8_0 repacked: per group and block, {@code G} f32 scales then 32 columns of {@code G} int8.
- * Each row's block sum is {@code p * d}, {@code p} the FMA chain over the 32 columns in order.
+ * Q8_0 repacked: per group and block, {@code G} fp16 scales then 32 columns of {@code G} int8, the
+ * mapped bytes (34 per row and block). Each row's block sum is {@code p * d}, {@code p} the FMA chain
+ * over the 32 columns in order, {@code d} the fp16 scale decoded exactly ({@link #scaledDown} times
+ * {@code 2^112}).
  */
 public final class RepackedQ8_0 extends RepackedTensor {
+
+    /** Loads of the {@code G} fp16 scales of a block. */
+    static final VectorSpecies<Short> SG = BG == null ? null
+            : VectorSpecies.of(short.class, VectorShape.forBitSize(G * 16));
+    /** {@code 2^112}, undoing {@link #scaledDown}'s exponent shift exactly. */
+    private static final float UP = 0x1p112f;
 
     RepackedQ8_0(QuantizedTensor source, MemorySegment packed) {
         super(source, packed);
     }
 
-    // the G rows of block b of rows (G mapped rows of 34-byte blocks) into out[o ..]
-    static void packBlock(byte[] rows, int b, byte[] out, int o) {
+    /**
+     * Block {@code b} of the {@code G} mapped rows (34-byte blocks, first row {@code first}) in
+     * {@code rows} into {@code out[o ..]}.
+     */
+    static void packBlock(String name, long first, byte[] rows, int b, byte[] out, int o) {
         int rowBytes = rows.length / G;
         for (int r = 0; r < G; r++) {
             int src = r * rowBytes + b * 34;
-            putFloat(out, o + 4 * r, fp16(rows, src));
+            checkFiniteScale(name, first + r, b, rows, src);
+            out[o + 2 * r] = rows[src];
+            out[o + 2 * r + 1] = rows[src + 1];
             for (int j = 0; j < 32; j++) {
-                out[o + 4 * G + j * G + r] = rows[src + 2 + j];
+                out[o + 2 * G + j * G + r] = rows[src + 2 + j];
             }
         }
     }
@@ -52,7 +69,7 @@ public final class RepackedQ8_0 extends RepackedTensor {
         for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
             // column 0, then one FMA per column; loads written out here, not in helpers: a
             // helper C2 does not inline boxes its vector
-            long q = 4L * G;
+            long q = 2L * G;
             FloatVector xj = FloatVector.broadcast(F, x[xi]);
             FloatVector pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).mul(xj);
             FloatVector pB = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2F, F, 0)).mul(xj);
@@ -66,10 +83,14 @@ public final class RepackedQ8_0 extends RepackedTensor {
                 pC = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2F, F, 0)).fma(xj, pC);
                 pD = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2F, F, 0)).fma(xj, pD);
             }
-            accA = pA.fma(FloatVector.fromMemorySegment(F, s, bA, LE), accA);
-            accB = pB.fma(FloatVector.fromMemorySegment(F, s, bB, LE), accB);
-            accC = pC.fma(FloatVector.fromMemorySegment(F, s, bC, LE), accC);
-            accD = pD.fma(FloatVector.fromMemorySegment(F, s, bD, LE), accD);
+            accA = pA.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bA, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accA);
+            accB = pB.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bB, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accB);
+            accC = pC.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bC, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accC);
+            accD = pD.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bD, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accD);
         }
         accA.intoArray(out, o);
         if (nGroups > 1) {
@@ -96,7 +117,7 @@ public final class RepackedQ8_0 extends RepackedTensor {
         for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, xi += 32) {
             // column 0, then one FMA per column; loads written out here, not in helpers: a
             // helper C2 does not inline boxes its vector
-            long q = 4L * G;
+            long q = 2L * G;
             FloatVector xj = FloatVector.broadcast(F, x[xi]);
             FloatVector pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).mul(xj);
             for (int j = 1; j < 32; j++) {
@@ -104,7 +125,8 @@ public final class RepackedQ8_0 extends RepackedTensor {
                 q += G;
                 pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).fma(xj, pA);
             }
-            accA = pA.fma(FloatVector.fromMemorySegment(F, s, bA, LE), accA);
+            accA = pA.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bA, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accA);
         }
         accA.intoArray(out, o);
     }
@@ -131,10 +153,10 @@ public final class RepackedQ8_0 extends RepackedTensor {
     }
 
     private float scale(long row, long at) {
-        return packed.get(LE_FLOAT, at + 4L * laneOf(row));
+        return scaledDown(packed.get(LE_SHORT, at + 2L * laneOf(row))) * UP;
     }
 
     private byte quant(long row, long at, int column) {
-        return packed.get(ValueLayout.JAVA_BYTE, at + 4L * G + (long) column * G + laneOf(row));
+        return packed.get(ValueLayout.JAVA_BYTE, at + 2L * G + (long) column * G + laneOf(row));
     }
 }

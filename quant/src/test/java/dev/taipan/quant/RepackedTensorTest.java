@@ -37,8 +37,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RepackedTensorTest {
     private static final int G = RepackedTensor.G;
-    private static final ValueLayout.OfFloat LE_FLOAT =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort LE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -232,11 +230,11 @@ class RepackedTensorTest {
             QuantizedTensor src = source(type, shape, 10, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
             assertSame(src.data(), rep.data());
-            // per 32 weights: an f32 scale and 32 int8 (Q8_0) or an fp16 scale and 16 bytes of
-            // nibbles (Q4_0, each matrix padded to whole groups of 2G rows)
+            // per 32 weights: an fp16 scale and 32 int8 (Q8_0) or 16 bytes of nibbles (Q4_0, each
+            // matrix padded to whole groups of 2G rows): the mapped bytes
             long matrixRows = shape.dim(shape.rank() - 2);
             long matrices = shape.elementCount() / shape.cols() / matrixRows;
-            long want = type == DType.Q8_0 ? shape.elementCount() / 32 * 36
+            long want = type == DType.Q8_0 ? shape.elementCount() / 32 * 34
                     : matrices * ((matrixRows + 2 * G - 1) / (2 * G)) * 2 * G * (shape.cols() / 32) * 18;
             assertEquals(want, RepackedTensor.packedBytes(src));
             assertEquals(want, rep.packed().byteSize());
@@ -244,7 +242,7 @@ class RepackedTensorTest {
     }
 
     /**
-     * The layout of the class Javadoc: per group and block, the scales (Q8_0: G f32; Q4_0: 2G fp16)
+     * The layout of the class Javadoc: per group and block, the fp16 scales (Q8_0: G; Q4_0: 2G)
      * then the quant columns; Q4_0's padding rows have scale 0 and nibbles 8.
      */
     @ParameterizedTest
@@ -259,7 +257,7 @@ class RepackedTensorTest {
             RepackedTensor rep = RepackedTensor.of(src, arena);
             assertEquals(perGroup, rep.rowsPerGroup());
             int quantColumns = q8 ? 32 : 16;
-            int scaleBytes = q8 ? 4 : 2;
+            int scaleBytes = 2;
             long groupBlockBytes = (long) (scaleBytes + quantColumns) * perGroup;
             MemorySegment mapped = src.data();
             MemorySegment packed = rep.packed();
@@ -270,13 +268,8 @@ class RepackedTensorTest {
                     long block = r * src.rowBytes() + (long) b * type.blockBytes();
                     long at = ((r / perGroup) * blocksPerRow + b) * groupBlockBytes;
                     String where = type + " row " + r + " block " + b;
-                    if (q8) {
-                        float d = Float.float16ToFloat(mapped.get(LE_SHORT, block));
-                        assertEquals(d, packed.get(LE_FLOAT, at + 4 * (r % G)), where + " scale");
-                    } else {
-                        short d = r < rows ? mapped.get(LE_SHORT, block) : 0;
-                        assertEquals(d, packed.get(LE_SHORT, at + 2 * (r % perGroup)), where + " scale");
-                    }
+                    short d = r < rows ? mapped.get(LE_SHORT, block) : 0;
+                    assertEquals(d, packed.get(LE_SHORT, at + 2 * (r % perGroup)), where + " scale");
                     for (int j = 0; j < quantColumns; j++) {
                         byte want = r < rows ? mapped.get(ValueLayout.JAVA_BYTE, block + 2 + j) : (byte) 0x88;
                         assertEquals(want, packed.get(ValueLayout.JAVA_BYTE,
@@ -478,24 +471,27 @@ class RepackedTensorTest {
     }
 
     @Test
-    void q4_0ScaleDecodingIsExactForEveryFiniteFp16() {
+    void scaleDecodingIsExactForEveryFiniteFp16() {
         for (int h = 0; h < 0x10000; h++) {
             float d = Float.float16ToFloat((short) h);
             if (Float.isFinite(d)) {
-                assertEquals(d, RepackedQ4_0.scaledDown((short) h) * 0x1p112f, "fp16 bits 0x" + Integer.toHexString(h));
+                assertEquals(d, RepackedTensor.scaledDown((short) h) * 0x1p112f, "fp16 bits 0x" + Integer.toHexString(h));
             }
         }
     }
 
-    @Test
-    void q4_0WithANonFiniteScaleIsRefusedNamingTheBlock() {
-        try (Arena arena = Arena.ofShared()) {
-            QuantizedTensor src = source(DType.Q4_0, Shape.of(2L * G, 64), 22, arena);
-            // row 5, block 1: fp16 infinity
-            src.data().set(LE_SHORT, 5 * src.rowBytes() + 18, (short) 0x7C00);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RepackedTensor.of(src, arena));
-            assertTrue(e.getMessage().contains("'blk.7.w'") && e.getMessage().contains("row 5, block 1")
-                    && e.getMessage().contains("non-finite"), e.getMessage());
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void aNonFiniteScaleIsRefusedNamingTheBlock(DType type) {
+        for (short bad : new short[] {0x7C00, (short) 0xFC00, 0x7E01}) {
+            try (Arena arena = Arena.ofShared()) {
+                QuantizedTensor src = source(type, Shape.of(2L * G, 64), 22, arena);
+                // row 5, block 1: fp16 infinity or NaN
+                src.data().set(LE_SHORT, 5 * src.rowBytes() + type.blockBytes(), bad);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RepackedTensor.of(src, arena));
+                assertTrue(e.getMessage().contains("'blk.7.w'") && e.getMessage().contains("row 5, block 1")
+                        && e.getMessage().contains("non-finite"), e.getMessage());
+            }
         }
     }
 

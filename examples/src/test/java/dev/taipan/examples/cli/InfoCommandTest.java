@@ -38,9 +38,9 @@ class InfoCommandTest {
         long active = total - experts / 2;
         long q8 = listed.stream().filter(t -> t.type().equals("Q8_0")).count();
         long weights = listed.stream().mapToLong(Listed::bytes).sum();
-        // the decode copy: every Q8_0 matrix but the two of 262 rows (not whole row groups), 36 bytes per block
+        // the decode copy: every Q8_0 matrix but the two of 262 rows (not whole row groups), 34 bytes per block
         long copy = listed.stream().filter(t -> t.type().equals("Q8_0") && !t.name().equals("token_embd.weight")
-                && !t.name().equals("output.weight")).mapToLong(t -> t.elements() / 32 * 36).sum();
+                && !t.name().equals("output.weight")).mapToLong(t -> t.elements() / 32 * 34).sum();
         long cache = 4096L * 2 * 2 * 2 * 16 * 4; // tokens x layers x (K, V) x kv heads x head_dim x 4 bytes
 
         Path file = FIXTURES.resolve("tiny-qwen2moe-q8_0.gguf");

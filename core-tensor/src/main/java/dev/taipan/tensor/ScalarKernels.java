@@ -4,13 +4,15 @@ package dev.taipan.tensor;
  * Plain-Java twin of {@link VectorKernels}: the reference the vector kernels are tested against.
  * Formulas follow ggml-cpu (llama.cpp 34af94cd, ops.cpp and vec.h): norms accumulate in double and
  * compute their scale in float, softmax sums in double, RoPE uses ggml's angle recurrence
- * ({@link Rope#angles}). Selection (argmax, topK) orders NaN as negative infinity.
+ * ({@link Rope#angles}). Exponentials come from {@link Exp} (the vector kernels' bits; GELU's tanh
+ * written as a sigmoid of it). Selection (argmax, topK) orders NaN as negative infinity.
  */
 final class ScalarKernels implements Kernels {
     static final ScalarKernels INSTANCE = new ScalarKernels();
 
     private static final float GELU_COEF_A = 0.044715f;
-    private static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+    /** {@code -2 sqrt(2 / pi)}: GELU's {@code 0.5 v (1 + tanh(u))} is {@code v / (1 + e^(-2u))}. */
+    private static final float MINUS_2_SQRT_2_OVER_PI = -1.5957691216057307f;
 
     private ScalarKernels() {
     }
@@ -80,7 +82,7 @@ final class ScalarKernels implements Kernels {
         }
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = Exp.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
@@ -94,7 +96,7 @@ final class ScalarKernels implements Kernels {
     public void silu(float[] x, int off, int n) {
         for (int i = 0; i < n; i++) {
             float v = x[off + i];
-            x[off + i] = v / (1f + (float) Math.exp(-v));
+            x[off + i] = v / (1f + Exp.exp(-v));
         }
     }
 
@@ -102,7 +104,7 @@ final class ScalarKernels implements Kernels {
     public void gelu(float[] x, int off, int n) {
         for (int i = 0; i < n; i++) {
             float v = x[off + i];
-            x[off + i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * v * (1f + GELU_COEF_A * v * v)));
+            x[off + i] = v / (1f + Exp.exp(MINUS_2_SQRT_2_OVER_PI * v * (1f + GELU_COEF_A * v * v)));
         }
     }
 
@@ -118,7 +120,7 @@ final class ScalarKernels implements Kernels {
     public void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n) {
         for (int i = 0; i < n; i++) {
             float g = gate[gateOff + i];
-            gate[gateOff + i] = g / (1f + (float) Math.exp(-g)) * up[upOff + i];
+            gate[gateOff + i] = g / (1f + Exp.exp(-g)) * up[upOff + i];
         }
     }
 

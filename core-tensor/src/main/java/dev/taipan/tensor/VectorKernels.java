@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API kernels: each method is the SIMD form of the same method in {@link ScalarKernels}
  * (main loop by vector width, scalar tail) and follows the same ggml-cpu formulas. Elementwise ops
  * that need no transcendental function (add, mul, scale, axpy, relu², rope, the norms' final
- * scaling) round exactly as the scalar twin; exp/tanh come from the Vector API's math library and
- * may differ from {@link Math} by an ulp or two; dot and the norms' sums add in a different order.
+ * scaling) and those built on {@link Exp} (silu, siluMul, gelu, softmax's exponentials) round exactly
+ * as the scalar twin; dot and the norms' and softmax's sums add in a different order.
  */
 final class VectorKernels implements Kernels {
     static final VectorKernels INSTANCE = new VectorKernels();
@@ -23,7 +23,8 @@ final class VectorKernels implements Kernels {
     private static final int L = S.length();
     private static final int PARTS = L / D.length();
     private static final float GELU_COEF_A = 0.044715f;
-    private static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+    /** {@code -2 sqrt(2 / pi)}: GELU's {@code 0.5 v (1 + tanh(u))} is {@code v / (1 + e^(-2u))}. */
+    private static final float MINUS_2_SQRT_2_OVER_PI = -1.5957691216057307f;
     /** Swaps the lanes of each adjacent pair: (x0, x1, x2, x3, …) -> (x1, x0, x3, x2, …). */
     private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
     /** Per-thread cos/sin scratch of {@link #rope}, grown on demand. */
@@ -154,13 +155,13 @@ final class VectorKernels implements Kernels {
         DoubleVector acc = DoubleVector.zero(D);
         i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(FloatVector.fromArray(S, x, off + i).sub(max));
             e.intoArray(x, off + i);
             acc = addAsDouble(acc, e);
         }
         double sum = Lanes.sum(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = Exp.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
@@ -176,12 +177,12 @@ final class VectorKernels implements Kernels {
         }
         for (; i < n; i++) {
             float v = x[off + i];
-            x[off + i] = v / (1f + (float) Math.exp(-v));
+            x[off + i] = v / (1f + Exp.exp(-v));
         }
     }
 
     private static FloatVector siluOf(FloatVector v) {
-        return v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+        return v.div(Exp.exp(v.neg()).add(1f));
     }
 
     @Override
@@ -189,12 +190,12 @@ final class VectorKernels implements Kernels {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, off + i);
-            FloatVector inner = v.mul(SQRT_2_OVER_PI).mul(v.mul(GELU_COEF_A).mul(v).add(1f));
-            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
+            FloatVector inner = v.mul(MINUS_2_SQRT_2_OVER_PI).mul(v.mul(GELU_COEF_A).mul(v).add(1f));
+            v.div(Exp.exp(inner).add(1f)).intoArray(x, off + i);
         }
         for (; i < n; i++) {
             float v = x[off + i];
-            x[off + i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * v * (1f + GELU_COEF_A * v * v)));
+            x[off + i] = v / (1f + Exp.exp(MINUS_2_SQRT_2_OVER_PI * v * (1f + GELU_COEF_A * v * v)));
         }
     }
 
@@ -220,7 +221,7 @@ final class VectorKernels implements Kernels {
         }
         for (; i < n; i++) {
             float g = gate[gateOff + i];
-            gate[gateOff + i] = g / (1f + (float) Math.exp(-g)) * up[upOff + i];
+            gate[gateOff + i] = g / (1f + Exp.exp(-g)) * up[upOff + i];
         }
     }
 

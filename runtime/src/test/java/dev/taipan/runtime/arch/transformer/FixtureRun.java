@@ -28,13 +28,22 @@ final class FixtureRun implements AutoCloseable {
     private final Network net;
 
     FixtureRun(Path file) {
-        this(GgufFile.open(file));
+        this(GgufFile.open(file), 2);
     }
 
-    /** Builds the network of {@code source}, which this run closes. */
+    /** The network of {@code file} on {@code threads} threads. */
+    FixtureRun(Path file, int threads) {
+        this(GgufFile.open(file), threads);
+    }
+
+    /** Builds the network of {@code source}, which this run closes, on 2 threads. */
     FixtureRun(TensorSource source) {
+        this(source, 2);
+    }
+
+    private FixtureRun(TensorSource source, int threads) {
         this.source = source;
-        this.parallel = Parallel.create(2);
+        this.parallel = Parallel.create(threads);
         try {
             String arch = source.metadata().getString(MetaKey.GENERAL_ARCHITECTURE.key(""));
             this.net = ArchitectureRegistry.get(arch, source.path().toString())

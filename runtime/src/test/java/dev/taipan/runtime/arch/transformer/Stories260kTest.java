@@ -70,6 +70,28 @@ class Stories260kTest {
         assertArrayEquals(expected, got, () -> file + ": got " + Arrays.toString(got));
     }
 
+    /**
+     * A 300-token prefill gives the same bits on 1 and 2 threads and when repeated: every kernel
+     * computes each output in one order whatever the split, and softmax/SiLU use {@code Exp}, not
+     * the Vector API's EXP, whose last bit changed once C2 compiled it.
+     */
+    @Test
+    void logitsAreTheSameBitsOnOneAndTwoThreadsAndWhenRepeated() {
+        int[] tokens = new int[300];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = (i * 37) % 500 + 3;
+        }
+        float[][] first = run.logits(tokens, FixtureRun.Feed.BATCH);
+        try (FixtureRun one = new FixtureRun(REAL.resolve("stories260K.gguf"), 1)) {
+            float[][] single = one.logits(tokens, FixtureRun.Feed.BATCH);
+            float[][] again = run.logits(tokens, FixtureRun.Feed.BATCH);
+            for (int p = 0; p < tokens.length; p++) {
+                assertArrayEquals(first[p], single[p], "position " + p + ", 1 thread against 2");
+                assertArrayEquals(first[p], again[p], "position " + p + ", repeated");
+            }
+        }
+    }
+
     @Test
     void isDenseLlamaWithFiveLayers() {
         Network net = run.network();

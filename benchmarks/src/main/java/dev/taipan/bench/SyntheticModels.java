@@ -118,8 +118,11 @@ public final class SyntheticModels {
         w.write(out);
     }
 
-    // SentencePiece ("llama") vocabulary: <unk> <s> </s>, the 256 byte tokens, then placeholders
-    private static void vocabulary(GgufWriter w, int size) {
+    /**
+     * A SentencePiece ("llama") vocabulary of {@code size} tokens: {@code <unk> <s> </s>}, the 256
+     * byte tokens, then placeholders; so that llama.cpp loads the file and text prompts encode.
+     */
+    public static void vocabulary(GgufWriter w, int size) {
         if (size < 259 + 1) {
             throw new IllegalArgumentException("vocabulary of " + size + " tokens is too small (needs > 259)");
         }

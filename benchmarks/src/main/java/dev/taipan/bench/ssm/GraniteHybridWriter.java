@@ -22,7 +22,7 @@ final class GraniteHybridWriter {
     static void write(SsmSyntheticModels.GraniteHybrid p, DType type, long seed, Path out) {
         GgufWriter w = new GgufWriter();
         RandomWeights rw = new RandomWeights(w, type, seed);
-        SsmSyntheticModels.header(w, ARCH, p.name(), rw);
+        SsmSyntheticModels.header(w, ARCH, p.name(), rw, p.vocab());
         String a = ARCH + ".";
         int[] kv = new int[p.layers()];
         for (int l = 0; l < p.layers(); l++) {

@@ -17,7 +17,7 @@ final class LlamaWriter {
     static void write(SsmSyntheticModels.Llama p, DType type, long seed, Path out) {
         GgufWriter w = new GgufWriter();
         RandomWeights rw = new RandomWeights(w, type, seed);
-        SsmSyntheticModels.header(w, ARCH, p.name(), rw);
+        SsmSyntheticModels.header(w, ARCH, p.name(), rw, p.vocab());
         String a = ARCH + ".";
         w.putUInt32(a + "context_length", 131072);
         w.putUInt32(a + "embedding_length", p.dim());

@@ -19,7 +19,7 @@ final class Mamba3Writer {
     static void write(SsmSyntheticModels.Mamba3 p, DType type, long seed, Path out) {
         GgufWriter w = new GgufWriter();
         RandomWeights rw = new RandomWeights(w, type, seed);
-        SsmSyntheticModels.header(w, ARCH, p.name(), rw);
+        SsmSyntheticModels.header(w, ARCH, p.name(), rw, p.vocab());
         String a = ARCH + ".";
         w.putUInt32(a + "context_length", 1 << 20);
         w.putUInt32(a + "embedding_length", p.dim());

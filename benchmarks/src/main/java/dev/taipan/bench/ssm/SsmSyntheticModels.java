@@ -1,5 +1,6 @@
 package dev.taipan.bench.ssm;
 
+import dev.taipan.bench.SyntheticModels;
 import dev.taipan.loaders.gguf.GgufArray;
 import dev.taipan.loaders.gguf.GgufValueType;
 import dev.taipan.loaders.gguf.GgufWriter;
@@ -17,7 +18,9 @@ import java.util.stream.IntStream;
  * {@code granitehybrid} model shaped like IBM Granite 4.0 H Tiny (llama.cpp 34af94cd
  * src/models/granite-hybrid.cpp names and keys, as the {@code tiny-granitehybrid} fixture), a
  * {@code mamba3} model (docs/mamba3-gguf.md) and a {@code llama} model of about the same
- * parameter count. No vocabulary is written: the benchmarks feed token ids. Matrices are random
+ * parameter count. Each has a placeholder SentencePiece vocabulary
+ * ({@link SyntheticModels#vocabulary}), without which llama.cpp refuses to load a file (for the
+ * same-run comparisons of benchmarks/README.md). Matrices are random
  * (see {@link RandomWeights}), SSM parameters follow their initialisers' ranges so the recurrences
  * stay stable, norms are ones.
  *
@@ -170,12 +173,13 @@ public final class SsmSyntheticModels {
         return GgufArray.ofIntegers(GgufValueType.INT32, IntStream.of(values).asLongStream().toArray());
     }
 
-    /** The keys every file has: architecture, name, file type. */
-    static void header(GgufWriter w, String arch, String name, RandomWeights rw) {
+    /** The keys every file has: architecture, name, file type, and a vocabulary of {@code vocab} tokens. */
+    static void header(GgufWriter w, String arch, String name, RandomWeights rw, int vocab) {
         w.putString("general.architecture", arch);
         w.putString("general.name", "synthetic-" + name);
         w.putUInt32("general.file_type", rw.fileType());
         w.putUInt32("general.quantization_version", 2);
+        SyntheticModels.vocabulary(w, vocab);
     }
 
     /** {@code SsmSyntheticModels PRESET TYPE OUT.gguf [SEED]}: writes one model. */

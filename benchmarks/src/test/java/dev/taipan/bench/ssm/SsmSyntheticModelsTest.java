@@ -14,6 +14,7 @@ import dev.taipan.runtime.arch.LayerKind;
 import dev.taipan.tensor.DType;
 import java.nio.file.Path;
 import java.util.List;
+import dev.taipan.loaders.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,6 +41,11 @@ class SsmSyntheticModelsTest {
         Path file = SsmSyntheticModels.ensure(preset, DType.valueOf(type), dir);
         try (Model m = Taipan.load(file, LoadOptions.defaults().withThreads(2).withContextLength(32).withMaxBatch(8))) {
             assertEquals(300, m.vocabSize());
+            // the placeholder vocabulary (llama.cpp loads no file without one): bytes fall back to <0xNN>
+            Tokenizer tok = m.tokenizer().orElseThrow();
+            assertEquals(300, tok.vocabSize());
+            assertEquals("<0x41>", tok.tokenText(tok.encode("A")[tok.encode("A").length - 1]));
+            assertEquals("A", tok.decode(new int[] {3 + 'A'}));
             float[][] batch = m.newSession(Sampling.greedy()).logits(TOKENS);
             Session step = m.newSession(Sampling.greedy());
             float scale = 0;

@@ -1,5 +1,7 @@
 package dev.taipan.tensor;
 
+import java.util.Objects;
+
 /**
  * Elementwise, normalisation, RoPE, softmax and selection kernels over {@code float[]} activations.
  * Two implementations: {@link #vector()} (Vector API) and {@link #scalar()} (its scalar twin and
@@ -69,9 +71,15 @@ public interface Kernels {
     /**
      * {@code out[outOff + r] = dot(a, aOff, m, mOff + r * n, n) * scale} for {@code r < rows}: the
      * same floats as {@link #dot} row by row (one query's attention scores against a head's cached
-     * keys, rows of {@code n} values one after another).
+     * keys, rows of {@code n} values one after another). One loop for both implementations: each
+     * row is this implementation's {@link #dot}.
      */
-    void dotRows(float[] a, int aOff, float[] m, int mOff, int rows, int n, float scale, float[] out, int outOff);
+    default void dotRows(float[] a, int aOff, float[] m, int mOff, int rows, int n, float scale, float[] out, int outOff) {
+        Objects.checkFromIndexSize(outOff, rows, out.length);
+        for (int r = 0; r < rows; r++) {
+            out[outOff + r] = dot(a, aOff, m, mOff + r * n, n) * scale;
+        }
+    }
 
     /**
      * {@code y += p[pOff + r] * m[mOff + r * n ..]} for {@code r = 0, 1, .. rows - 1} in turn: the

@@ -153,13 +153,6 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void dotRows(float[] a, int aOff, float[] m, int mOff, int rows, int n, float scale, float[] out, int outOff) {
-        for (int r = 0; r < rows; r++) {
-            out[outOff + r] = dot(a, aOff, m, mOff + r * n, n) * scale;
-        }
-    }
-
-    @Override
     public void axpyRows(float[] y, int yOff, float[] p, int pOff, float[] m, int mOff, int rows, int n) {
         for (int r = 0; r < rows; r++) {
             axpy(y, yOff, p[pOff + r], m, mOff + r * n, n);

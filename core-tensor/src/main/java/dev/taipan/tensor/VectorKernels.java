@@ -272,14 +272,6 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    @Override
-    public void dotRows(float[] a, int aOff, float[] m, int mOff, int rows, int n, float scale, float[] out, int outOff) {
-        Objects.checkFromIndexSize(outOff, rows, out.length);
-        for (int r = 0; r < rows; r++) {
-            out[outOff + r] = dot(a, aOff, m, mOff + r * n, n) * scale;
-        }
-    }
-
     /**
      * {@link #axpy}'s operations element by element ({@code y + m * p}, lanes where axpy has lanes,
      * its scalar tail elsewhere), but each block of up to 8 vectors of {@code y} stays in registers

@@ -72,7 +72,7 @@ final class Exp {
         p = p.fma(r, x.broadcast(C2));
         p = p.fma(r, x.broadcast(1f));
         p = p.fma(r, x.broadcast(1f));
-        IntVector k = ((IntVector) t.reinterpretAsInts()).sub(SHIFTER_BITS);
+        IntVector k = t.reinterpretAsInts().sub(SHIFTER_BITS);
         IntVector k1 = k.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();

@@ -58,7 +58,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8_0, RepackedQ4_0 {
 
-    static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

@@ -44,7 +44,8 @@ class SsmSyntheticModelsTest {
             // the placeholder vocabulary (llama.cpp loads no file without one): bytes fall back to <0xNN>
             Tokenizer tok = m.tokenizer().orElseThrow();
             assertEquals(300, tok.vocabSize());
-            assertEquals("<0x41>", tok.tokenText(tok.encode("A")[tok.encode("A").length - 1]));
+            int[] ids = tok.encode("A");
+            assertEquals("<0x41>", tok.tokenText(ids[ids.length - 1]));
             assertEquals("A", tok.decode(new int[] {3 + 'A'}));
             float[][] batch = m.newSession(Sampling.greedy()).logits(TOKENS);
             Session step = m.newSession(Sampling.greedy());

@@ -160,10 +160,14 @@ public final class SparseMoe implements Block {
             // 3-4. one token: chosen experts and shared expert in two parallel passes
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forRange(units(upRows()), s.decodeUpTask);
+            int upUnits = units(upRows());
+            s.clearUnitsDone(upUnits);
+            parallel.forRange(gateExperts != null ? 2 * upUnits : upUnits, s.decodeUpTask);
             Tensor sg = weights.sharedGate();
             s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
-            parallel.forRange(units(dim), s.decodeDownTask);
+            int downUnits = units(dim);
+            s.clearUnitsDone(downUnits);
+            parallel.forRange(downUnits * downParts(), s.decodeDownTask);
             s.decodeX = null;
             s.decodeOut = null;
             return;
@@ -207,23 +211,65 @@ public final class SparseMoe implements Block {
         return config.nExpertUsed() * sizes.ff() + sharedFf();
     }
 
-    /** {@link #decodeUp} of units {@code [start, end)}. */
-    void decodeUpUnits(MoeState s, int start, int end) {
-        int rows = upRows();
-        decodeUp(s, Math.min(rows, start * ROW_UNIT), Math.min(rows, end * ROW_UNIT));
+    /** Row units of the larger one-token pass (the size of {@link MoeState}'s task counts). */
+    int decodeUnits() {
+        return Math.max(units(upRows()), units(sizes.dim()));
     }
 
-    /** {@link #decodeDown} of units {@code [start, end)}. */
-    void decodeDownUnits(MoeState s, int start, int end) {
-        int rows = sizes.dim();
-        decodeDown(s, Math.min(rows, start * ROW_UNIT), Math.min(rows, end * ROW_UNIT));
+    /** Matrices of the down pass: the chosen experts, then the shared expert if any. */
+    private int downParts() {
+        return config.nExpertUsed() + (shared == null ? 0 : 1);
     }
 
     /**
-     * One token: rows [start, end) of the gate and up projections of all chosen experts, then of
-     * the shared expert, each followed by the activation.
+     * Tasks {@code [start, end)} of the up pass. Without a gate, task u is row unit u (up rows, then
+     * the activation). With one, task u is the gate ({@code u} even) or up ({@code u} odd) rows of
+     * row unit {@code u / 2}, so that the pass has twice as many, smaller tasks and the threads end it
+     * closer together; whichever of a unit's two tasks ends second applies the activation to its rows.
      */
-    void decodeUp(MoeState s, int start, int end) {
+    void decodeUpUnits(MoeState s, int start, int end) {
+        int rows = upRows();
+        if (gateExperts == null) {
+            decodeUp(s, Math.min(rows, start * ROW_UNIT), Math.min(rows, end * ROW_UNIT), false, true);
+            return;
+        }
+        for (int u = start; u < end; u++) {
+            int unit = u >> 1;
+            int from = Math.min(rows, unit * ROW_UNIT);
+            int to = Math.min(rows, (unit + 1) * ROW_UNIT);
+            boolean gateRows = (u & 1) == 0;
+            decodeUp(s, from, to, gateRows, !gateRows);
+            if (s.unitDone(unit) == 1) {
+                activate(s, from, to);
+            }
+        }
+    }
+
+    /**
+     * Tasks {@code [start, end)} of the down pass: task u is matrix {@code u % downParts()} (a chosen
+     * expert in order of choice, then the shared one) for row unit {@code u / downParts()}; whichever
+     * of a unit's tasks ends last sums its rows ({@link #sumDown}).
+     */
+    void decodeDownUnits(MoeState s, int start, int end) {
+        int rows = sizes.dim();
+        int parts = downParts();
+        for (int u = start; u < end; u++) {
+            int unit = u / parts;
+            int from = Math.min(rows, unit * ROW_UNIT);
+            int to = Math.min(rows, (unit + 1) * ROW_UNIT);
+            decodeDown(s, u % parts, from, to);
+            if (s.unitDone(unit) == parts - 1) {
+                sumDown(s, from, to);
+            }
+        }
+    }
+
+    /**
+     * One token: rows [start, end) of the gate ({@code gateRows}) and/or up ({@code upRows})
+     * projections of all chosen experts, then of the shared expert; without a gate, followed by the
+     * activation.
+     */
+    void decodeUp(MoeState s, int start, int end, boolean gateRows, boolean upRows) {
         int ff = sizes.ff();
         int routed = config.nExpertUsed() * ff;
         int split = Math.max(start, Math.min(end, routed));
@@ -233,53 +279,77 @@ public final class SparseMoe implements Block {
             int r = i - j * ff;
             int n = Math.min(split, (j + 1) * ff) - i;
             int e = s.selected[j];
-            if (gateExperts != null) {
+            if (gateRows) {
                 gateExperts[e].dotRows(r, n, s.decodeX, 0, s.gate, i);
             }
-            upExperts[e].dotRows(r, n, s.decodeX, 0, s.up, i);
+            if (upRows) {
+                upExperts[e].dotRows(r, n, s.decodeX, 0, s.up, i);
+            }
             i += n;
-        }
-        if (split > start) {
-            config.activation().apply(kernels, s.gate, s.up, start, split - start);
         }
         if (split < end) {
             FfnWeights sw = weights.shared();
             DenseFfn.Scratch ss = s.sharedScratch;
             int r0 = split - routed;
-            if (sw.gate() != null) {
+            if (gateRows) {
                 sw.gate().dotRows(r0, end - split, s.decodeX, 0, ss.gate, r0);
             }
-            sw.up().dotRows(r0, end - split, s.decodeX, 0, ss.up, r0);
-            config.activation().apply(kernels, ss.gate, ss.up, r0, end - split);
+            if (upRows) {
+                sw.up().dotRows(r0, end - split, s.decodeX, 0, ss.up, r0);
+            }
+        }
+        if (gateExperts == null) {
+            activate(s, start, end);
+        }
+    }
+
+    /** The activation of rows [start, end) of the up pass (chosen experts, then the shared expert). */
+    private void activate(MoeState s, int start, int end) {
+        int routed = config.nExpertUsed() * sizes.ff();
+        int split = Math.max(start, Math.min(end, routed));
+        if (split > start) {
+            config.activation().apply(kernels, s.gate, s.up, start, split - start);
+        }
+        if (split < end) {
+            DenseFfn.Scratch ss = s.sharedScratch;
+            config.activation().apply(kernels, ss.gate, ss.up, split - routed, end - split);
         }
     }
 
     /**
-     * One token: output rows [start, end), the weighted sum over the chosen experts in order of
-     * choice, then plus the (gated) shared expert, as ggml adds them. Each expert's rows are
-     * computed as one run first ({@link Tensor#dotRows}), then summed per row in that order.
+     * One token: output rows [start, end) of down matrix {@code part} (chosen expert {@code part} in
+     * order of choice, or the shared expert when {@code part} is {@code nExpertUsed}) into
+     * {@code downRows}.
      */
-    void decodeDown(MoeState s, int start, int end) {
+    void decodeDown(MoeState s, int part, int start, int end) {
         int ff = sizes.ff();
         int dim = sizes.dim();
         int k = config.nExpertUsed();
         int n = end - start;
-        float[] h = gateExperts != null ? s.gate : s.up;
-        float[] rows = s.downRows;
-        for (int j = 0; j < k; j++) {
-            downExperts[s.selected[j]].dotRows(start, n, h, j * ff, rows, j * dim + start);
-        }
-        Tensor sharedDown = shared == null ? null : weights.shared().down();
-        if (sharedDown != null) {
+        if (part < k) {
+            float[] h = gateExperts != null ? s.gate : s.up;
+            downExperts[s.selected[part]].dotRows(start, n, h, part * ff, s.downRows, part * dim + start);
+        } else {
             float[] sh = gateExperts != null ? s.sharedScratch.gate : s.sharedScratch.up;
-            sharedDown.dotRows(start, n, sh, 0, rows, k * dim + start);
+            weights.shared().down().dotRows(start, n, sh, 0, s.downRows, k * dim + start);
         }
+    }
+
+    /**
+     * Output rows [start, end): the weighted sum over the chosen experts in order of choice, then
+     * plus the (gated) shared expert, as ggml adds them.
+     */
+    void sumDown(MoeState s, int start, int end) {
+        int dim = sizes.dim();
+        int k = config.nExpertUsed();
+        float[] rows = s.downRows;
+        boolean sharedDown = shared != null;
         for (int r = start; r < end; r++) {
             float acc = 0f;
             for (int j = 0; j < k; j++) {
                 acc += s.weights[j] * rows[j * dim + r];
             }
-            if (sharedDown != null) {
+            if (sharedDown) {
                 acc += s.sharedGateValue * rows[k * dim + r];
             }
             s.decodeOut[r] = acc;

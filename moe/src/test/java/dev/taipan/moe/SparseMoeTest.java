@@ -41,34 +41,38 @@ class SparseMoeTest {
     }
 
     private static Case make(MoeConfig c, long seed, boolean bias, Shared shared) {
+        return make(c, seed, bias, shared, DIM, FF, SHARED_FF);
+    }
+
+    private static Case make(MoeConfig c, long seed, boolean bias, Shared shared, int dim, int ff, int sharedFf) {
         Random rnd = new Random(seed);
         boolean gated = c.activation().gated();
-        float[] router = gauss(rnd, N_EXPERT * DIM, 1);
+        float[] router = gauss(rnd, N_EXPERT * dim, 1);
         float[] b = bias ? gauss(rnd, N_EXPERT, 0.3) : null;
-        float[] gate = gated ? gauss(rnd, N_EXPERT * FF * DIM, 1 / Math.sqrt(DIM)) : null;
-        float[] up = gauss(rnd, N_EXPERT * FF * DIM, 1 / Math.sqrt(DIM));
-        float[] down = gauss(rnd, N_EXPERT * DIM * FF, 1 / Math.sqrt(FF));
+        float[] gate = gated ? gauss(rnd, N_EXPERT * ff * dim, 1 / Math.sqrt(dim)) : null;
+        float[] up = gauss(rnd, N_EXPERT * ff * dim, 1 / Math.sqrt(dim));
+        float[] down = gauss(rnd, N_EXPERT * dim * ff, 1 / Math.sqrt(ff));
         float[] sg = null;
         float[] su = null;
         float[] sd = null;
         float[] sgi = null;
         if (shared != Shared.NONE) {
-            sg = gated ? gauss(rnd, SHARED_FF * DIM, 1 / Math.sqrt(DIM)) : null;
-            su = gauss(rnd, SHARED_FF * DIM, 1 / Math.sqrt(DIM));
-            sd = gauss(rnd, DIM * SHARED_FF, 1 / Math.sqrt(SHARED_FF));
-            sgi = shared == Shared.GATED ? gauss(rnd, DIM, 1 / Math.sqrt(DIM)) : null;
+            sg = gated ? gauss(rnd, sharedFf * dim, 1 / Math.sqrt(dim)) : null;
+            su = gauss(rnd, sharedFf * dim, 1 / Math.sqrt(dim));
+            sd = gauss(rnd, dim * sharedFf, 1 / Math.sqrt(sharedFf));
+            sgi = shared == Shared.GATED ? gauss(rnd, dim, 1 / Math.sqrt(dim)) : null;
         }
         MoeWeights w = new MoeWeights(
-                F32Tensor.of("blk.0.ffn_gate_inp.weight", Shape.of(N_EXPERT, DIM), router), b,
-                gated ? F32Tensor.of("blk.0.ffn_gate_exps.weight", Shape.of(N_EXPERT, FF, DIM), gate) : null,
-                F32Tensor.of("blk.0.ffn_up_exps.weight", Shape.of(N_EXPERT, FF, DIM), up),
-                F32Tensor.of("blk.0.ffn_down_exps.weight", Shape.of(N_EXPERT, DIM, FF), down),
+                F32Tensor.of("blk.0.ffn_gate_inp.weight", Shape.of(N_EXPERT, dim), router), b,
+                gated ? F32Tensor.of("blk.0.ffn_gate_exps.weight", Shape.of(N_EXPERT, ff, dim), gate) : null,
+                F32Tensor.of("blk.0.ffn_up_exps.weight", Shape.of(N_EXPERT, ff, dim), up),
+                F32Tensor.of("blk.0.ffn_down_exps.weight", Shape.of(N_EXPERT, dim, ff), down),
                 shared == Shared.NONE ? null : new FfnWeights(
-                        gated ? F32Tensor.of("blk.0.ffn_gate_shexp.weight", Shape.of(SHARED_FF, DIM), sg) : null,
-                        F32Tensor.of("blk.0.ffn_up_shexp.weight", Shape.of(SHARED_FF, DIM), su),
-                        F32Tensor.of("blk.0.ffn_down_shexp.weight", Shape.of(DIM, SHARED_FF), sd)),
-                sgi == null ? null : F32Tensor.of("blk.0.ffn_gate_inp_shexp.weight", Shape.of(DIM), sgi));
-        NaiveMoe.Raw raw = new NaiveMoe.Raw(DIM, FF, N_EXPERT, router, b, gate, up, down, SHARED_FF, sg, su, sd, sgi);
+                        gated ? F32Tensor.of("blk.0.ffn_gate_shexp.weight", Shape.of(sharedFf, dim), sg) : null,
+                        F32Tensor.of("blk.0.ffn_up_shexp.weight", Shape.of(sharedFf, dim), su),
+                        F32Tensor.of("blk.0.ffn_down_shexp.weight", Shape.of(dim, sharedFf), sd)),
+                sgi == null ? null : F32Tensor.of("blk.0.ffn_gate_inp_shexp.weight", Shape.of(dim), sgi));
+        NaiveMoe.Raw raw = new NaiveMoe.Raw(dim, ff, N_EXPERT, router, b, gate, up, down, sharedFf, sg, su, sd, sgi);
         return new Case(c, raw, w);
     }
 
@@ -291,6 +295,41 @@ class SparseMoeTest {
         assertArrayEquals(run(a, x, N, state(a, N)), run(b, x, N, state(b, N)));
         float[] x1 = input(1, 18);
         assertArrayEquals(run(a, x1, 1, state(a, 1)), run(b, x1, 1, state(b, 1)));
+    }
+
+    /**
+     * Widths of several row units ({@link SparseMoe#ROW_UNIT}), experts not a whole number of units:
+     * the one-token passes split into many tasks, whose last one per unit applies the activation or
+     * sums the experts; the result is the same for 1 and 3 threads, bit for bit, and equals the
+     * reference, gated (SwiGLU, gated shared expert) and ungated (relu², ungated shared expert).
+     */
+    @Test
+    void oneTokenPassesOverManyRowUnits() {
+        int dim = 2 * SparseMoe.ROW_UNIT + 44;
+        int ff = SparseMoe.ROW_UNIT + 72;
+        int sharedFf = SparseMoe.ROW_UNIT + 42;
+        for (FfnActivation act : new FfnActivation[] {FfnActivation.SWIGLU, FfnActivation.RELU2}) {
+            Case c = make(MoeConfig.of(3, Gating.SOFTMAX, act).withRenormalize(), 23, false,
+                    act.gated() ? Shared.GATED : Shared.UNGATED, dim, ff, sharedFf);
+            int n = 4;
+            float[] x = gauss(new Random(24), n * dim, 1.0);
+            NaiveMoe.Result ref = NaiveMoe.run(c.config(), c.raw(), x, n);
+            SparseMoe single = c.layer(Kernels.vector(), ONE);
+            SparseMoe multi = c.layer(Kernels.vector(), PAR);
+            MoeState s1 = state(single, 1);
+            MoeState s3 = state(multi, 1);
+            float[] steps = new float[n * dim];
+            for (int t = 0; t < n; t++) {
+                float[] xt = Arrays.copyOfRange(x, t * dim, (t + 1) * dim);
+                float[] a = new float[dim];
+                float[] b = new float[dim];
+                single.forward(a, xt, 1, s1);
+                multi.forward(b, xt, 1, s3);
+                assertArrayEquals(a, b, act + ", token " + t);
+                System.arraycopy(b, 0, steps, t * dim, dim);
+            }
+            assertClose(ref.out(), steps, 2e-5);
+        }
     }
 
     @Test

@@ -11,16 +11,21 @@ import java.util.Arrays;
  * (up to the session's context length, never wrapped), the layer's preallocated scratch, and the
  * attention over the cached positions ({@link #attend}).
  *
- * <p>Layout is head-major, {@code (nKvHeads, contextLength, headDim)}, so that one head's keys
- * are contiguous when a query scans them. The query heads sharing a key/value head go through
- * the rows together: F32 in blocks of rows, each head of the group calling
- * {@link Kernels#dotRows} and {@link Kernels#axpyRows} on a block while it is in cache; F16 a row
- * at a time, so each row is widened once per group. Storage is F32 ({@code float[]}) or F16
- * ({@code short[]} of IEEE half bits), see {@link KvCacheType}.
+ * <p>Layout is head-major, {@code (nKvHeads, contextLength, headDim)}, so that one head's rows
+ * are contiguous when a query scans them; F32 keys are stored transposed in tiles of
+ * {@link Kernels#KEY_TILE} positions ({@code (nKvHeads, tiles, headDim, KEY_TILE)}, the context
+ * rounded up to whole tiles), so that {@link Kernels#scoreTiles} computes the scores of all query
+ * heads sharing a key/value head with vertical FMAs, no horizontal sums. The heads of a group
+ * then go through the F32 values in blocks of rows, each head calling {@link Kernels#axpyRows} on a
+ * block while it is in cache; F16 goes a row at a time, so each row is widened once per group.
+ * Storage is F32 ({@code float[]}) or F16 ({@code short[]} of IEEE half bits), see
+ * {@link KvCacheType}. {@link #cacheBytes} counts {@code contextLength} positions (the F32 key
+ * tiles' padding, at most {@code KEY_TILE - 1} positions per kv head, is left out, so that the
+ * count is linear in the context as {@code ModelInfo} reports it).
  */
 public final class KvCache implements BlockState {
     /**
-     * Cached rows per block of the F32 path: 256 rows of a 128-wide head are 128 KB, which stay in
+     * Cached value rows per block of the F32 path: 256 rows of a 128-wide head are 128 KB, which stay in
      * the core's cache while each query head of the group reads them (a whole 8k-token head is 4
      * MB, which would be read from memory once per query head).
      */
@@ -35,7 +40,9 @@ public final class KvCache implements BlockState {
     private final int qDim;
     private final int window;
     private final float scale;
-    private final float[] k32; // (nKvHeads, capacity, headDim) when F32
+    private final float[] k32; // (nKvHeads, tiles, headDim, KEY_TILE) when F32: keys transposed per tile
+    /** Floats of one kv head's keys in {@link #k32}: {@code capacity} rounded up to whole tiles. */
+    private final int keyHeadStride;
     private final float[] v32; // (nKvHeads, capacity, headDim) when F32
     private final short[] k16; // (nKvHeads, capacity, headDim) when F16
     private final short[] v16; // (nKvHeads, capacity, headDim) when F16
@@ -67,7 +74,8 @@ public final class KvCache implements BlockState {
         this.scale = config.scale();
         int cacheLen = arrayLength((long) nKvHeads * capacity * headDim, "KV cache");
         boolean f32 = type == KvCacheType.F32;
-        this.k32 = f32 ? new float[cacheLen] : null;
+        this.keyHeadStride = (capacity + Kernels.KEY_TILE - 1) / Kernels.KEY_TILE * Kernels.KEY_TILE * headDim;
+        this.k32 = f32 ? new float[arrayLength((long) nKvHeads * keyHeadStride, "KV cache")] : null;
         this.v32 = f32 ? new float[cacheLen] : null;
         this.k16 = f32 ? null : new short[cacheLen];
         this.v16 = f32 ? null : new short[cacheLen];
@@ -124,7 +132,11 @@ public final class KvCache implements BlockState {
             int dst = (g * capacity + pos) * headDim;
             int src = g * headDim;
             if (k32 != null) {
-                System.arraycopy(keys, kOff + src, k32, dst, headDim);
+                int tile = g * keyHeadStride + pos / Kernels.KEY_TILE * headDim * Kernels.KEY_TILE
+                        + pos % Kernels.KEY_TILE;
+                for (int d = 0; d < headDim; d++) {
+                    k32[tile + d * Kernels.KEY_TILE] = keys[kOff + src + d];
+                }
                 System.arraycopy(values, vOff + src, v32, dst, headDim);
             } else {
                 for (int d = 0; d < headDim; d++) {
@@ -147,17 +159,11 @@ public final class KvCache implements BlockState {
         int n = pos + 1 - from;
         int qOff = t * qDim;
         if (k32 != null) {
-            // the group's rows in blocks that stay in cache while every head of the group uses
-            // them, one call per head and block (Kernels.dotRows and axpyRows): the same floats as
-            // dot and axpy row by row, without a call per row and head
+            // scores of all the group's heads from the transposed key tiles (no horizontal sums);
+            // values in blocks of rows that stay in cache while every head of the group uses them
+            kernels.scoreTiles(q, qOff + h0 * headDim, h1 - h0, k32, g * keyHeadStride, from, n, headDim, scale,
+                    scores, h0 * capacity, capacity);
             int rows = (g * capacity + from) * headDim;
-            for (int j = 0; j < n; j += ROW_BLOCK) {
-                int m = Math.min(ROW_BLOCK, n - j);
-                for (int h = h0; h < h1; h++) {
-                    kernels.dotRows(q, qOff + h * headDim, k32, rows + j * headDim, m, headDim, scale, scores,
-                            h * capacity + j);
-                }
-            }
             for (int h = h0; h < h1; h++) {
                 kernels.softmax(scores, h * capacity, n);
                 Arrays.fill(att, qOff + h * headDim, qOff + (h + 1) * headDim, 0f);

@@ -68,18 +68,23 @@ public interface Kernels {
      */
     float decayAxpyDot(float[] h, int hOff, float decay, float a, float[] b, int bOff, float[] c, int cOff, int n);
 
+    /** Positions per tile of a key cache stored for {@link #scoreTiles}. */
+    int KEY_TILE = 16;
+
     /**
-     * {@code out[outOff + r] = dot(a, aOff, m, mOff + r * n, n) * scale} for {@code r < rows}: the
-     * same floats as {@link #dot} row by row (one query's attention scores against a head's cached
-     * keys, rows of {@code n} values one after another). One loop for both implementations: each
-     * row is this implementation's {@link #dot}.
+     * Attention scores against keys stored in tiles: {@code out[outOff + h * outStride + j] =
+     * scale * k(first + j) · q_h} for query heads {@code h < heads} ({@code q_h} the {@code n} values
+     * at {@code q[qOff + h * n]}) and positions {@code j < count}. Key {@code p} has its {@code n}
+     * values in tile {@code p / KEY_TILE}, transposed: value {@code d} at
+     * {@code kt[ktOff + (p / KEY_TILE) * n * KEY_TILE + d * KEY_TILE + p % KEY_TILE]}, so that one
+     * vector load holds value {@code d} of consecutive positions and the scores need no horizontal
+     * sums. Each score is the FMA chain {@code acc = fma(q_h[d], k[d], acc)} over {@code d = 0 .. n-1}
+     * from 0, times {@code scale}: the same floats in both implementations. Tiles are read whole
+     * (positions before {@code first} or from {@code first + count} on, up to the tiles' ends, must
+     * lie in {@code kt}) but only the requested scores are written.
      */
-    default void dotRows(float[] a, int aOff, float[] m, int mOff, int rows, int n, float scale, float[] out, int outOff) {
-        Objects.checkFromIndexSize(outOff, rows, out.length);
-        for (int r = 0; r < rows; r++) {
-            out[outOff + r] = dot(a, aOff, m, mOff + r * n, n) * scale;
-        }
-    }
+    void scoreTiles(float[] q, int qOff, int heads, float[] kt, int ktOff, int first, int count, int n, float scale,
+            float[] out, int outOff, int outStride);
 
     /**
      * {@code y += p[pOff + r] * m[mOff + r * n ..]} for {@code r = 0, 1, .. rows - 1} in turn: the
@@ -104,6 +109,22 @@ public interface Kernels {
      * @throws IllegalArgumentException when k is negative or larger than n or {@code outIdx.length}
      */
     void topK(float[] x, int off, int n, int[] outIdx, int k);
+
+    /** The bounds {@link #scoreTiles} reads and writes, checked before either implementation runs. */
+    static void checkScoreTiles(float[] q, int qOff, int heads, float[] kt, int ktOff, int first, int count, int n,
+            float[] out, int outOff, int outStride) {
+        if (heads < 0 || count < 0 || n < 1 || first < 0 || outStride < count) {
+            throw new IllegalArgumentException("scoreTiles: heads " + heads + ", first " + first + ", count " + count
+                    + ", n " + n + ", out stride " + outStride);
+        }
+        if (heads == 0 || count == 0) {
+            return;
+        }
+        Objects.checkFromIndexSize(qOff, heads * n, q.length);
+        long tilesEnd = ((long) (first + count - 1) / KEY_TILE + 1) * n * KEY_TILE;
+        Objects.checkFromIndexSize(ktOff, (int) Math.min(Integer.MAX_VALUE, tilesEnd), kt.length);
+        Objects.checkFromIndexSize(outOff, (heads - 1) * outStride + count, out.length);
+    }
 
     /** Weight and bias (nullable) of a layer norm, with its epsilon. */
     record LayerNormParams(float[] weight, float[] bias, float eps) {

@@ -153,6 +153,23 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void scoreTiles(float[] q, int qOff, int heads, float[] kt, int ktOff, int first, int count, int n, float scale,
+            float[] out, int outOff, int outStride) {
+        Kernels.checkScoreTiles(q, qOff, heads, kt, ktOff, first, count, n, out, outOff, outStride);
+        for (int h = 0; h < heads; h++) {
+            for (int j = 0; j < count; j++) {
+                int p = first + j;
+                int at = ktOff + (p / KEY_TILE) * n * KEY_TILE + p % KEY_TILE;
+                float acc = 0f;
+                for (int d = 0; d < n; d++) {
+                    acc = Math.fma(q[qOff + h * n + d], kt[at + d * KEY_TILE], acc);
+                }
+                out[outOff + h * outStride + j] = acc * scale;
+            }
+        }
+    }
+
+    @Override
     public void axpyRows(float[] y, int yOff, float[] p, int pOff, float[] m, int mOff, int rows, int n) {
         for (int r = 0; r < rows; r++) {
             axpy(y, yOff, p[pOff + r], m, mOff + r * n, n);

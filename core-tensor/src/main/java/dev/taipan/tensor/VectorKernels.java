@@ -278,6 +278,74 @@ final class VectorKernels implements Kernels {
      * while the rows are added in order: 8 independent add chains instead of a load and store of
      * {@code y} per row.
      */
+    /**
+     * Four vectors of {@link #L} positions at a time (four tiles with AVX-512), every head in turn
+     * over them while they are in cache: per key value one load per vector, one broadcast of the
+     * query value and four FMAs, four independent chains. A block's vectors past the last position
+     * repeat its first and are not stored; vectors partly outside {@code [first, first + count)} are
+     * stored lane by lane.
+     */
+    @Override
+    public void scoreTiles(float[] q, int qOff, int heads, float[] kt, int ktOff, int first, int count, int n, float scale,
+            float[] out, int outOff, int outStride) {
+        Kernels.checkScoreTiles(q, qOff, heads, kt, ktOff, first, count, n, out, outOff, outStride);
+        if (KEY_TILE % L != 0) {
+            ScalarKernels.INSTANCE.scoreTiles(q, qOff, heads, kt, ktOff, first, count, n, scale, out, outOff, outStride);
+            return;
+        }
+        int end = first + count;
+        float[] lanes = new float[L];
+        for (int p0 = first / L * L; p0 < end; p0 += 4 * L) {
+            int b0 = tileBase(p0, n, ktOff);
+            int b1 = p0 + L < end ? tileBase(p0 + L, n, ktOff) : b0;
+            int b2 = p0 + 2 * L < end ? tileBase(p0 + 2 * L, n, ktOff) : b0;
+            int b3 = p0 + 3 * L < end ? tileBase(p0 + 3 * L, n, ktOff) : b0;
+            for (int h = 0; h < heads; h++) {
+                int qh = qOff + h * n;
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int d = 0, o = 0; d < n; d++, o += KEY_TILE) {
+                    FloatVector qd = FloatVector.broadcast(S, q[qh + d]);
+                    a0 = qd.fma(FloatVector.fromArray(S, kt, b0 + o), a0);
+                    a1 = qd.fma(FloatVector.fromArray(S, kt, b1 + o), a1);
+                    a2 = qd.fma(FloatVector.fromArray(S, kt, b2 + o), a2);
+                    a3 = qd.fma(FloatVector.fromArray(S, kt, b3 + o), a3);
+                }
+                int o = outOff + h * outStride - first;
+                if (p0 >= first && p0 + 4 * L <= end) {
+                    a0.mul(scale).intoArray(out, o + p0);
+                    a1.mul(scale).intoArray(out, o + p0 + L);
+                    a2.mul(scale).intoArray(out, o + p0 + 2 * L);
+                    a3.mul(scale).intoArray(out, o + p0 + 3 * L);
+                } else {
+                    storeScores(a0.mul(scale), p0, first, end, out, o, lanes);
+                    storeScores(a1.mul(scale), p0 + L, first, end, out, o, lanes);
+                    storeScores(a2.mul(scale), p0 + 2 * L, first, end, out, o, lanes);
+                    storeScores(a3.mul(scale), p0 + 3 * L, first, end, out, o, lanes);
+                }
+            }
+        }
+    }
+
+    /** Offset in {@code kt} of value 0 of position {@code p} (a multiple of {@link #L}). */
+    private static int tileBase(int p, int n, int ktOff) {
+        return ktOff + (p / KEY_TILE) * n * KEY_TILE + p % KEY_TILE;
+    }
+
+    /** Scores of positions {@code [p, p + L)} that lie in {@code [first, end)} to {@code out[o + position]}. */
+    private static void storeScores(FloatVector v, int p, int first, int end, float[] out, int o, float[] lanes) {
+        if (p >= first && p + L <= end) {
+            v.intoArray(out, o + p);
+        } else if (p < end) {
+            v.intoArray(lanes, 0);
+            for (int i = Math.max(p, first); i < Math.min(p + L, end); i++) {
+                out[o + i] = lanes[i - p];
+            }
+        }
+    }
+
     @Override
     public void axpyRows(float[] y, int yOff, float[] p, int pOff, float[] m, int mOff, int rows, int n) {
         Objects.checkFromIndexSize(pOff, rows, p.length);

@@ -131,31 +131,22 @@ class KernelsTest {
     }
 
     /**
-     * dotRows and axpyRows give the floats of dot and axpy called row by row (vector and scalar,
-     * odd widths and row counts for the lanes, the 8-vector blocks and the tails), and the vector
-     * results are close to the scalar ones.
+     * axpyRows gives the floats of axpy called row by row (vector and scalar, odd widths and row
+     * counts for the lanes, the 8-vector blocks and the tails), and the vector results are close to
+     * the scalar ones.
      */
     @Test
-    void dotRowsAndAxpyRowsAreDotAndAxpyRowByRow() {
+    void axpyRowsIsAxpyRowByRow() {
         Random rnd = new Random(12);
         for (int n : new int[] {1, 3, 8, 15, 16, 17, 31, 64, 127, 128, 129, 200}) {
             for (int rows : new int[] {0, 1, 2, 5, 33}) {
                 int off = 3;
-                float[] a = random(rnd, off + n, 1f);
                 float[] m = random(rnd, 2 * off + rows * n, 1f);
                 float[] p = random(rnd, off + rows, 1f);
                 float[] y0 = random(rnd, off + n + 2, 1f);
-                float[][] outs = new float[2][];
                 float[][] ys = new float[2][];
                 for (Kernels k : new Kernels[] {VEC, REF}) {
                     String what = (k == VEC ? "vector" : "scalar") + " n=" + n + " rows=" + rows;
-                    float[] want = new float[off + rows + 1];
-                    for (int r = 0; r < rows; r++) {
-                        want[off + r] = k.dot(a, off, m, 2 * off + r * n, n) * 0.125f;
-                    }
-                    float[] got = new float[off + rows + 1];
-                    k.dotRows(a, off, m, 2 * off, rows, n, 0.125f, got, off);
-                    assertArrayEquals(want, got, what + ": dotRows");
                     float[] wantY = y0.clone();
                     for (int r = 0; r < rows; r++) {
                         k.axpy(wantY, off, p[off + r], m, 2 * off + r * n, n);
@@ -163,12 +154,71 @@ class KernelsTest {
                     float[] gotY = y0.clone();
                     k.axpyRows(gotY, off, p, off, m, 2 * off, rows, n);
                     assertArrayEquals(wantY, gotY, what + ": axpyRows");
-                    outs[k == VEC ? 0 : 1] = got;
                     ys[k == VEC ? 0 : 1] = gotY;
                 }
-                assertClose(outs[1], outs[0], 1e-4f, 1f, "dotRows vector vs scalar n=" + n);
                 assertClose(ys[1], ys[0], 1e-4f, 1f, "axpyRows vector vs scalar n=" + n);
             }
+        }
+    }
+
+    /**
+     * scoreTiles, vector and scalar, equals the FMA chain over the row-major keys the tiles were
+     * made from, bit for bit: odd widths, head counts, first positions and counts, so that partial
+     * tiles at both ends, whole and partial blocks of four vectors, and the blocks' unused vectors
+     * are all hit; nothing outside the requested scores is written.
+     */
+    @Test
+    void scoreTilesAreTheFmaChainOverTheTiledKeys() {
+        Random rnd = new Random(13);
+        int tile = Kernels.KEY_TILE;
+        int[][] ranges = {{0, 1}, {0, 16}, {5, 11}, {3, 60}, {17, 100}, {31, 1}, {0, 129}, {64, 64}};
+        for (int n : new int[] {1, 3, 16, 17, 64, 128, 130}) {
+            for (int heads : new int[] {1, 3, 8, 9}) {
+                for (int[] range : ranges) {
+                    int first = range[0];
+                    int count = range[1];
+                    int tiles = (first + count + tile - 1) / tile;
+                    float[] keys = random(rnd, tiles * tile * n, 1f);
+                    int ktOff = 5;
+                    float[] kt = new float[ktOff + tiles * tile * n];
+                    for (int p = 0; p < tiles * tile; p++) {
+                        for (int d = 0; d < n; d++) {
+                            kt[ktOff + (p / tile) * n * tile + d * tile + p % tile] = keys[p * n + d];
+                        }
+                    }
+                    float[] q = random(rnd, 2 + heads * n, 1f);
+                    int stride = count + 3;
+                    int outOff = 4;
+                    float[] want = new float[outOff + heads * stride + 1];
+                    Arrays.fill(want, 7f);
+                    for (int h = 0; h < heads; h++) {
+                        for (int j = 0; j < count; j++) {
+                            float acc = 0f;
+                            for (int d = 0; d < n; d++) {
+                                acc = Math.fma(q[2 + h * n + d], keys[(first + j) * n + d], acc);
+                            }
+                            want[outOff + h * stride + j] = acc * 0.125f;
+                        }
+                    }
+                    for (Kernels k : new Kernels[] {VEC, REF}) {
+                        float[] got = new float[want.length];
+                        Arrays.fill(got, 7f);
+                        k.scoreTiles(q, 2, heads, kt, ktOff, first, count, n, 0.125f, got, outOff, stride);
+                        assertArrayEquals(want, got, (k == VEC ? "vector" : "scalar") + " n=" + n + " heads=" + heads
+                                + " first=" + first + " count=" + count);
+                    }
+                }
+            }
+        }
+        for (Kernels k : new Kernels[] {VEC, REF}) {
+            float[] kt = new float[2 * tile * 4];
+            float[] q = new float[8];
+            float[] out = new float[64];
+            // the last tile read (positions 32..47) is not in kt
+            assertThrows(IndexOutOfBoundsException.class, () -> k.scoreTiles(q, 0, 2, kt, 0, 30, 3, 4, 1f, out, 0, 3));
+            assertThrows(IndexOutOfBoundsException.class, () -> k.scoreTiles(q, 1, 2, kt, 0, 0, 3, 4, 1f, out, 0, 3));
+            assertThrows(IndexOutOfBoundsException.class, () -> k.scoreTiles(q, 0, 2, kt, 0, 0, 3, 4, 1f, out, 62, 3));
+            assertThrows(IllegalArgumentException.class, () -> k.scoreTiles(q, 0, 2, kt, 0, 0, 3, 4, 1f, out, 0, 2));
         }
     }
 

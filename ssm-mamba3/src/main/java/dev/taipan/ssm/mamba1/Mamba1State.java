@@ -50,7 +50,7 @@ public final class Mamba1State implements BlockState {
         this.scanTask = (start, end) -> owner.scanChannels(this, start, end);
     }
 
-    /** The convolution history, (dInner, dConv - 1); live view for tests and state dumps. */
+    /** The convolution history, column-major (dConv - 1, dInner), oldest column first; live view for tests and state dumps. */
     public float[] convState() {
         return conv;
     }

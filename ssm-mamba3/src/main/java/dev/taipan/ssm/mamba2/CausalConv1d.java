@@ -1,5 +1,8 @@
 package dev.taipan.ssm.mamba2;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The short causal depthwise convolution of Mamba-1 and Mamba-2, with its per-session state: the
  * last {@code dConv - 1} inputs of every channel. Follows ggml's {@code ggml_ssm_conv} (ggml-cpu
@@ -12,14 +15,20 @@ package dev.taipan.ssm.mamba2;
  * in float in the order of i, as ggml does. The state then keeps the last {@code dConv - 1}
  * columns of the window.
  *
- * <p>Weights are in ggml layout {@code {dConv, channels}}: {@code w[c * dConv + i]}; the state
- * is {@code state[c * (dConv - 1) + j]}, oldest first. Immutable; the state is the caller's.
+ * <p>Weights are in ggml layout {@code {dConv, channels}}: {@code w[c * dConv + i]}. The state is
+ * column-major, {@code state[j * channels + c]} for column {@code j} (oldest first), so that the
+ * one-token step of decode reads and shifts whole columns with vector loads across channels; it
+ * keeps a copy of the weights tap-major ({@code channels * dConv} floats) for the same reason. The
+ * step is the Vector API form of the batch path (its scalar twin, the same float operations in the
+ * same order: a product, then an add, per tap). Immutable; the state is the caller's.
  */
 public final class CausalConv1d {
     private final int channels;
     private final int dConv;
     private final float[] weight; // (channels, dConv)
     private final float[] bias;   // (channels) or null
+    private final float[] taps;   // (dConv, channels): taps[i * channels + c] = weight[c * dConv + i]
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     public CausalConv1d(int channels, int dConv, float[] weight, float[] bias) {
         if (channels < 1 || dConv < 2) {
@@ -37,6 +46,12 @@ public final class CausalConv1d {
         this.dConv = dConv;
         this.weight = weight;
         this.bias = bias;
+        this.taps = new float[channels * dConv];
+        for (int c = 0; c < channels; c++) {
+            for (int i = 0; i < dConv; i++) {
+                taps[i * channels + c] = weight[c * dConv + i];
+            }
+        }
     }
 
     public int channels() {
@@ -70,46 +85,56 @@ public final class CausalConv1d {
             int o = t * channels;
             for (int c = 0; c < channels; c++) {
                 int w = c * dConv;
-                int s = c * hist;
                 float sum = 0f;
                 for (int i = 0; i < dConv; i++) {
                     int j = t + i - hist; // index in the batch; negative: in the state
-                    float v = j < 0 ? state[s + hist + j] : in[row + (j - t) * inStride + c];
+                    float v = j < 0 ? state[(hist + j) * channels + c] : in[row + (j - t) * inStride + c];
                     sum += v * weight[w + i];
                 }
                 out[o + c] = bias == null ? sum : sum + bias[c];
             }
         }
-        // keep the last dConv - 1 columns of [state | inputs]
-        for (int c = 0; c < channels; c++) {
-            int s = c * hist;
-            for (int k = 0; k < hist; k++) {
-                int m = nTokens + k; // column in [state | inputs]
-                state[s + k] = m < hist ? state[s + m] : in[inOff + (m - hist) * inStride + c];
+        // keep the last dConv - 1 columns of [state | inputs] (column k from column nTokens + k: in
+        // increasing k, a state column is read before it is overwritten)
+        for (int k = 0; k < hist; k++) {
+            int m = nTokens + k; // column in [state | inputs]
+            if (m < hist) {
+                System.arraycopy(state, m * channels, state, k * channels, channels);
+            } else {
+                int row = inOff + (m - hist) * inStride;
+                System.arraycopy(in, row, state, k * channels, channels);
             }
         }
     }
 
     /**
-     * One token (decode): the same sums in the same order as {@link #apply}, without its per-tap
-     * test of where the input comes from, and the state shifted by one column.
+     * One token (decode): the same sums in the same order as {@link #apply}, a vector of channels
+     * at a time (scalar tail), then the state shifted by one column.
      */
     private void step(float[] out, float[] in, int inOff, float[] state) {
         int hist = dConv - 1;
-        for (int c = 0; c < channels; c++) {
-            int w = c * dConv;
-            int s = c * hist;
+        int n = channels;
+        int c = 0;
+        for (; c <= n - S.length(); c += S.length()) {
+            FloatVector sum = FloatVector.zero(S);
+            for (int i = 0; i < hist; i++) {
+                sum = sum.add(FloatVector.fromArray(S, state, i * n + c).mul(FloatVector.fromArray(S, taps, i * n + c)));
+            }
+            sum = sum.add(FloatVector.fromArray(S, in, inOff + c).mul(FloatVector.fromArray(S, taps, hist * n + c)));
+            if (bias != null) {
+                sum = sum.add(FloatVector.fromArray(S, bias, c));
+            }
+            sum.intoArray(out, c);
+        }
+        for (; c < n; c++) {
             float sum = 0f;
             for (int i = 0; i < hist; i++) {
-                sum += state[s + i] * weight[w + i];
+                sum += state[i * n + c] * taps[i * n + c];
             }
-            float x = in[inOff + c];
-            sum += x * weight[w + hist];
+            sum += in[inOff + c] * taps[hist * n + c];
             out[c] = bias == null ? sum : sum + bias[c];
-            for (int k = 0; k < hist - 1; k++) {
-                state[s + k] = state[s + k + 1];
-            }
-            state[s + hist - 1] = x;
         }
+        System.arraycopy(state, n, state, 0, (hist - 1) * n);
+        System.arraycopy(in, inOff, state, (hist - 1) * n, n);
     }
 }

@@ -44,7 +44,7 @@ public final class Mamba2State implements BlockState {
         this.scanTask = (start, end) -> owner.scanHeads(this, start, end);
     }
 
-    /** The convolution history, (convDim, dConv - 1); live view for tests and state dumps. */
+    /** The convolution history, column-major (dConv - 1, convDim), oldest column first; live view for tests and state dumps. */
     public float[] convState() {
         return conv;
     }

@@ -20,7 +20,9 @@ class CausalConv1dTest {
         float[][] out = new float[rows.length][channels];
         for (int c = 0; c < channels; c++) {
             float[] window = new float[hist + rows.length];
-            System.arraycopy(state0, c * hist, window, 0, hist);
+            for (int k = 0; k < hist; k++) {
+                window[k] = state0[k * channels + c]; // column-major state
+            }
             for (int t = 0; t < rows.length; t++) {
                 window[hist + t] = rows[t][c];
             }
@@ -39,9 +41,9 @@ class CausalConv1dTest {
     void batchAndOneTokenStepsEqualTheReferenceBitForBit() {
         for (int dConv : new int[] {2, 4, 5}) {
             for (boolean withBias : new boolean[] {true, false}) {
-                int channels = 13;
+                int channels = 37; // two 16-lane vectors and a tail
                 int tokens = 9;
-                int stride = 17; // rows interleaved with other values, as in the in-projection
+                int stride = channels + 4; // rows interleaved with other values, as in the in-projection
                 int off = 3;
                 Random r = new Random(dConv * 31L + (withBias ? 1 : 0));
                 float[] w = gauss(r, channels * dConv);
@@ -70,7 +72,7 @@ class CausalConv1dTest {
                 assertArrayEquals(batchState, stepState, 0f, "state after the batch and after the steps");
                 for (int c = 0; c < channels; c++) {
                     for (int k = 0; k < dConv - 1; k++) {
-                        assertEquals(rows[tokens - (dConv - 1) + k][c], stepState[c * (dConv - 1) + k],
+                        assertEquals(rows[tokens - (dConv - 1) + k][c], stepState[k * channels + c],
                                 "state of channel " + c + ", column " + k);
                     }
                 }

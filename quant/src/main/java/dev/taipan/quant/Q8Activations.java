@@ -44,6 +44,11 @@ final class Q8Activations {
 
     short[] q = new short[0];
     short[] bias = new short[0];
+    /**
+     * Per block {@code b} and {@code j < 16}: {@code q[32b + 16 + j] - 16 * q[32b + j]}, the factor of
+     * a Q4_0 byte's high nibble when the whole byte is multiplied by {@code q[32b + j]} ({@link RepackedQ4_0}).
+     */
+    short[] qd = new short[0];
     float[] scale = new float[0];
     /** For kernels that read the activations as floats. */
     float[] x;
@@ -106,6 +111,7 @@ final class Q8Activations {
     private void ensure(int blocks) {
         if (bias.length < blocks) {
             q = new short[32 * blocks];
+            qd = new short[16 * blocks];
             bias = new short[blocks];
             scale = new float[blocks];
         }
@@ -146,6 +152,7 @@ final class Q8Activations {
             }
             bias[b] = (short) (-8 * (int) sum);
             scale[b] = amax / 127f * SCALE_OFFSET;
+            highFactors(b);
         }
         return true;
     }
@@ -172,7 +179,15 @@ final class Q8Activations {
             }
             bias[b] = (short) (-8 * sum);
             scale[b] = amax / 127f * SCALE_OFFSET;
+            highFactors(b);
         }
         return true;
+    }
+
+    /** Fills {@link #qd} of block {@code b} from its quants. */
+    private void highFactors(int b) {
+        for (int j = 0; j < 16; j++) {
+            qd[16 * b + j] = (short) (q[32 * b + 16 + j] - 16 * q[32 * b + j]);
+        }
     }
 }

@@ -16,9 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  * columns of {@code GQ} mapped bytes. With the activations quantized per block ({@link Q8Activations}:
  * int8 {@code q}, {@code bias = -8 * sum(q)}, {@code dx * 2^112}), each row's block sum
  * {@code T = sum((w[j] - 8) * q[j])} is computed in 16-bit lanes as
- * {@code bias + sum(lo[j] * q[j] + hi[j] * q[j + 16])} ({@code lo}, {@code hi} the nibbles 0..15):
- * every partial sum is {@code sum(c[i] * q[i])} with each {@code c[i]} either {@code -8} or
- * {@code w[i] - 8}, so it stays within {@code 8 * 32 * 127 = 32512} and is exact. The row's sum
+ * {@code bias + sum(lo[j] * q[j] + hi[j] * q[j + 16])} ({@code lo}, {@code hi} the nibbles 0..15),
+ * which fits a short: {@code |T| <= 8 * 32 * 127 = 32512}. The kernel multiplies the whole byte
+ * {@code v = lo + 16 hi} instead of cutting out the low nibble: {@code v * q[j] + hi * qd[j]} with
+ * {@code qd[j] = q[j + 16] - 16 q[j]} ({@link Q8Activations#qd}) is the same integer
+ * {@code lo * q[j] + hi * q[j + 16]}; 16-bit lanes wrap modulo 2^16, and since the exact sum fits a
+ * short, the wrapped sum equals it, bit for bit the sum of the scalar twin (one vector operation
+ * per byte and row fewer than masking the nibble). The row's sum
  * is then {@code fma(T, s, acc)} over the blocks in order, {@code s = (d * 2^-112) * (dx * 2^112)}
  * with {@code d * 2^-112} the fp16 scale's bits moved into an f32 ({@code (h << 13) & 0x8FFFE000},
  * exact for every finite fp16, subnormals included).
@@ -64,8 +68,10 @@ public final class RepackedQ4_0 extends RepackedTensor {
     void groups(long g, int nGroups, Q8Activations a, float[] out, int o) {
         short[] xq = a.q;
         short[] bias = a.bias;
+        short[] xqd = a.qd;
         float[] dx = a.scale;
         Objects.checkFromIndexSize(0, blocksPerRow * 32, xq.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xqd.length);
         Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
         Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
         Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
@@ -92,19 +98,19 @@ public final class RepackedQ4_0 extends RepackedTensor {
             long q = 2L * GQ;
             for (int j = 0; j < 16; j++, q += GQ) {
                 ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
-                ShortVector xh = ShortVector.broadcast(S, xq[xi + j + 16]);
+                ShortVector xh = ShortVector.broadcast(S, xqd[(xi >> 1) + j]);
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bA + q, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                tA = tA.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                tA = tA.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
                 v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bB + q, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                tB = tB.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                tB = tB.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
                 v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bC + q, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                tC = tC.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                tC = tC.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
                 v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bD + q, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                tD = tD.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                tD = tD.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
             }
             FloatVector dxv = FloatVector.broadcast(F, dx[b]);
             ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
@@ -148,8 +154,10 @@ public final class RepackedQ4_0 extends RepackedTensor {
     void group(long g, Q8Activations a, float[] out, int o) {
         short[] xq = a.q;
         short[] bias = a.bias;
+        short[] xqd = a.qd;
         float[] dx = a.scale;
         Objects.checkFromIndexSize(0, blocksPerRow * 32, xq.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xqd.length);
         Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
         Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
         Objects.checkFromIndexSize(o, GQ, out.length);
@@ -164,10 +172,10 @@ public final class RepackedQ4_0 extends RepackedTensor {
             long q = 2L * GQ;
             for (int j = 0; j < 16; j++, q += GQ) {
                 ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
-                ShortVector xh = ShortVector.broadcast(S, xq[xi + j + 16]);
+                ShortVector xh = ShortVector.broadcast(S, xqd[(xi >> 1) + j]);
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bA + q, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                tA = tA.add(v.and((short) 15).mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                tA = tA.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
             }
             FloatVector dxv = FloatVector.broadcast(F, dx[b]);
             ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);

@@ -132,8 +132,7 @@ public final class KvCache implements BlockState {
             int dst = (g * capacity + pos) * headDim;
             int src = g * headDim;
             if (k32 != null) {
-                int tile = g * keyHeadStride + pos / Kernels.KEY_TILE * headDim * Kernels.KEY_TILE
-                        + pos % Kernels.KEY_TILE;
+                int tile = g * keyHeadStride + Kernels.keyTileOffset(pos, headDim);
                 for (int d = 0; d < headDim; d++) {
                     k32[tile + d * Kernels.KEY_TILE] = keys[kOff + src + d];
                 }

@@ -110,6 +110,11 @@ public interface Kernels {
      */
     void topK(float[] x, int off, int n, int[] outIdx, int k);
 
+    /** Offset of value 0 of key {@code p} in a tiled key array of {@code n}-value keys ({@link #scoreTiles}); value {@code d} is {@code d * KEY_TILE} further. */
+    static int keyTileOffset(int p, int n) {
+        return (p / KEY_TILE) * n * KEY_TILE + p % KEY_TILE;
+    }
+
     /** The bounds {@link #scoreTiles} reads and writes, checked before either implementation runs. */
     static void checkScoreTiles(float[] q, int qOff, int heads, float[] kt, int ktOff, int first, int count, int n,
             float[] out, int outOff, int outStride) {

@@ -158,8 +158,7 @@ final class ScalarKernels implements Kernels {
         Kernels.checkScoreTiles(q, qOff, heads, kt, ktOff, first, count, n, out, outOff, outStride);
         for (int h = 0; h < heads; h++) {
             for (int j = 0; j < count; j++) {
-                int p = first + j;
-                int at = ktOff + (p / KEY_TILE) * n * KEY_TILE + p % KEY_TILE;
+                int at = ktOff + Kernels.keyTileOffset(first + j, n);
                 float acc = 0f;
                 for (int d = 0; d < n; d++) {
                     acc = Math.fma(q[qOff + h * n + d], kt[at + d * KEY_TILE], acc);

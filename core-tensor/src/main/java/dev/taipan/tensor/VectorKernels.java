@@ -273,12 +273,6 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * {@link #axpy}'s operations element by element ({@code y + m * p}, lanes where axpy has lanes,
-     * its scalar tail elsewhere), but each block of up to 8 vectors of {@code y} stays in registers
-     * while the rows are added in order: 8 independent add chains instead of a load and store of
-     * {@code y} per row.
-     */
-    /**
      * Four vectors of {@link #L} positions at a time (four tiles with AVX-512), every head in turn
      * over them while they are in cache: per key value one load per vector, one broadcast of the
      * query value and four FMAs, four independent chains. A block's vectors past the last position
@@ -296,10 +290,10 @@ final class VectorKernels implements Kernels {
         int end = first + count;
         float[] lanes = new float[L];
         for (int p0 = first / L * L; p0 < end; p0 += 4 * L) {
-            int b0 = tileBase(p0, n, ktOff);
-            int b1 = p0 + L < end ? tileBase(p0 + L, n, ktOff) : b0;
-            int b2 = p0 + 2 * L < end ? tileBase(p0 + 2 * L, n, ktOff) : b0;
-            int b3 = p0 + 3 * L < end ? tileBase(p0 + 3 * L, n, ktOff) : b0;
+            int b0 = ktOff + Kernels.keyTileOffset(p0, n);
+            int b1 = p0 + L < end ? ktOff + Kernels.keyTileOffset(p0 + L, n) : b0;
+            int b2 = p0 + 2 * L < end ? ktOff + Kernels.keyTileOffset(p0 + 2 * L, n) : b0;
+            int b3 = p0 + 3 * L < end ? ktOff + Kernels.keyTileOffset(p0 + 3 * L, n) : b0;
             for (int h = 0; h < heads; h++) {
                 int qh = qOff + h * n;
                 FloatVector a0 = FloatVector.zero(S);
@@ -329,11 +323,6 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Offset in {@code kt} of value 0 of position {@code p} (a multiple of {@link #L}). */
-    private static int tileBase(int p, int n, int ktOff) {
-        return ktOff + (p / KEY_TILE) * n * KEY_TILE + p % KEY_TILE;
-    }
-
     /** Scores of positions {@code [p, p + L)} that lie in {@code [first, end)} to {@code out[o + position]}. */
     private static void storeScores(FloatVector v, int p, int first, int end, float[] out, int o, float[] lanes) {
         if (p >= first && p + L <= end) {
@@ -346,6 +335,12 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * {@link #axpy}'s operations element by element ({@code y + m * p}, lanes where axpy has lanes,
+     * its scalar tail elsewhere), but each block of up to 8 vectors of {@code y} stays in registers
+     * while the rows are added in order: 8 independent add chains instead of a load and store of
+     * {@code y} per row.
+     */
     @Override
     public void axpyRows(float[] y, int yOff, float[] p, int pOff, float[] m, int mOff, int rows, int n) {
         Objects.checkFromIndexSize(pOff, rows, p.length);

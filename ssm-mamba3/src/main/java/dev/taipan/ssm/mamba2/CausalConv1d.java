@@ -18,14 +18,13 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Weights are in ggml layout {@code {dConv, channels}}: {@code w[c * dConv + i]}. The state is
  * column-major, {@code state[j * channels + c]} for column {@code j} (oldest first), so that the
  * one-token step of decode reads and shifts whole columns with vector loads across channels; it
- * keeps a copy of the weights tap-major ({@code channels * dConv} floats) for the same reason. The
+ * keeps the weights tap-major ({@code channels * dConv} floats, copied once) for the same reason. The
  * step is the Vector API form of the batch path (its scalar twin, the same float operations in the
  * same order: a product, then an add, per tap). Immutable; the state is the caller's.
  */
 public final class CausalConv1d {
     private final int channels;
     private final int dConv;
-    private final float[] weight; // (channels, dConv)
     private final float[] bias;   // (channels) or null
     private final float[] taps;   // (dConv, channels): taps[i * channels + c] = weight[c * dConv + i]
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -44,7 +43,6 @@ public final class CausalConv1d {
         }
         this.channels = channels;
         this.dConv = dConv;
-        this.weight = weight;
         this.bias = bias;
         this.taps = new float[channels * dConv];
         for (int c = 0; c < channels; c++) {
@@ -84,12 +82,11 @@ public final class CausalConv1d {
             int row = inOff + t * inStride;
             int o = t * channels;
             for (int c = 0; c < channels; c++) {
-                int w = c * dConv;
                 float sum = 0f;
                 for (int i = 0; i < dConv; i++) {
                     int j = t + i - hist; // index in the batch; negative: in the state
                     float v = j < 0 ? state[(hist + j) * channels + c] : in[row + (j - t) * inStride + c];
-                    sum += v * weight[w + i];
+                    sum += v * taps[i * channels + c];
                 }
                 out[o + c] = bias == null ? sum : sum + bias[c];
             }

@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_0 repacked: per group of {@code GQ = 2 * G} rows and block, {@code GQ} fp16 scales then 16
- * columns of {@code GQ} mapped bytes. With the activations quantized per block ({@link Q8Activations}:
+ * columns of {@code GQ} mapped bytes, the groups of a run interleaved column by column
+ * ({@link RepackedTensor}'s layout). With the activations quantized per block ({@link Q8Activations}:
  * int8 {@code q}, {@code bias = -8 * sum(q)}, {@code dx * 2^112}), each row's block sum
  * {@code T = sum((w[j] - 8) * q[j])} is computed in 16-bit lanes as
  * {@code bias + sum(lo[j] * q[j] + hi[j] * q[j + 16])} ({@code lo}, {@code hi} the nibbles 0..15),
@@ -76,10 +77,22 @@ public final class RepackedQ4_0 extends RepackedTensor {
         Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
         Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
         MemorySegment s = packed;
-        long bA = g * groupBytes;
-        long bB = nGroups > 1 ? bA + groupBytes : bA;
-        long bC = nGroups > 2 ? bA + 2 * groupBytes : bA;
-        long bD = nGroups > 3 ? bA + 3 * groupBytes : bA;
+        int n = runGroups(g);
+        int iA = (int) (g - runStart(g));
+        int iB = nGroups > 1 ? iA + 1 : iA;
+        int iC = nGroups > 2 ? iA + 2 : iA;
+        int iD = nGroups > 3 ? iA + 3 : iA;
+        // per run block: the groups' scales, then column j of group i at n * 2GQ + (j * n + i) * GQ
+        long bA = runStart(g) * groupBytes;
+        int sA = iA * 2 * GQ;
+        int sB = iB * 2 * GQ;
+        int sC = iC * 2 * GQ;
+        int sD = iD * 2 * GQ;
+        int qA = n * 2 * GQ + iA * GQ;
+        int qB = n * 2 * GQ + iB * GQ;
+        int qC = n * 2 * GQ + iC * GQ;
+        int qD = n * 2 * GQ + iD * GQ;
+        int column = n * GQ;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector b0 = a0;
@@ -88,47 +101,47 @@ public final class RepackedQ4_0 extends RepackedTensor {
         FloatVector c1 = a0;
         FloatVector d0 = a0;
         FloatVector d1 = a0;
-        int step = groupBlockBytes;
-        for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
+        int step = n * groupBlockBytes;
+        for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, xi += 32) {
             ShortVector tA = ShortVector.broadcast(S, bias[b]);
             ShortVector tB = tA;
             ShortVector tC = tA;
             ShortVector tD = tA;
             // written out here, not in helpers: a helper C2 does not inline boxes its vector
-            long q = 2L * GQ;
-            for (int j = 0; j < 16; j++, q += GQ) {
+            long q = bA;
+            for (int j = 0; j < 16; j++, q += column) {
                 ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
                 ShortVector xh = ShortVector.broadcast(S, xqd[(xi >> 1) + j]);
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bA + q, LE)
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qA, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 tA = tA.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
-                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bB + q, LE)
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qB, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 tB = tB.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
-                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bC + q, LE)
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qC, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 tC = tC.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
-                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bD + q, LE)
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qD, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 tD = tD.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
             }
             FloatVector dxv = FloatVector.broadcast(F, dx[b]);
-            ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+            ShortVector h = ShortVector.fromMemorySegment(S, s, bA + sA, LE);
             a0 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
             a1 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
-            h = ShortVector.fromMemorySegment(S, s, bB, LE);
+            h = ShortVector.fromMemorySegment(S, s, bA + sB, LE);
             b0 = ((FloatVector) tB.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b0);
             b1 = ((FloatVector) tB.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b1);
-            h = ShortVector.fromMemorySegment(S, s, bC, LE);
+            h = ShortVector.fromMemorySegment(S, s, bA + sC, LE);
             c0 = ((FloatVector) tC.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c0);
             c1 = ((FloatVector) tC.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c1);
-            h = ShortVector.fromMemorySegment(S, s, bD, LE);
+            h = ShortVector.fromMemorySegment(S, s, bA + sD, LE);
             d0 = ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
             d1 = ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
@@ -162,23 +175,28 @@ public final class RepackedQ4_0 extends RepackedTensor {
         Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
         Objects.checkFromIndexSize(o, GQ, out.length);
         MemorySegment s = packed;
-        long bA = g * groupBytes;
+        int n = runGroups(g);
+        int iA = (int) (g - runStart(g));
+        long bA = runStart(g) * groupBytes;
+        int sA = iA * 2 * GQ;
+        int qA = n * 2 * GQ + iA * GQ;
+        int column = n * GQ;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
-        int step = groupBlockBytes;
+        int step = n * groupBlockBytes;
         for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, xi += 32) {
             ShortVector tA = ShortVector.broadcast(S, bias[b]);
             // written out here, not in helpers: a helper C2 does not inline boxes its vector
-            long q = 2L * GQ;
-            for (int j = 0; j < 16; j++, q += GQ) {
+            long q = bA;
+            for (int j = 0; j < 16; j++, q += column) {
                 ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
                 ShortVector xh = ShortVector.broadcast(S, xqd[(xi >> 1) + j]);
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, bA + q, LE)
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qA, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 tA = tA.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
             }
             FloatVector dxv = FloatVector.broadcast(F, dx[b]);
-            ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+            ShortVector h = ShortVector.fromMemorySegment(S, s, bA + sA, LE);
             a0 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
             a1 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
@@ -196,13 +214,12 @@ public final class RepackedQ4_0 extends RepackedTensor {
         }
         float acc = 0f;
         for (int b = 0; b < blocksPerRow; b++) {
-            long at = blockOffset(row, b);
             int t = a.bias[b];
             for (int j = 0; j < 16; j++) {
-                int v = quant(row, at, j) & 0xFF;
+                int v = quant(row, b, j) & 0xFF;
                 t += (v & 15) * a.q[32 * b + j] + (v >> 4) * a.q[32 * b + j + 16];
             }
-            float s = scaledDown(scaleBits(row, at)) * a.scale[b];
+            float s = scaledDown(scaleBits(row, b)) * a.scale[b];
             acc = Math.fma((float) t, s, acc);
         }
         return acc;
@@ -210,17 +227,16 @@ public final class RepackedQ4_0 extends RepackedTensor {
 
     @Override
     float weight(long row, int col) {
-        long at = blockOffset(row, col / 32);
-        int v = quant(row, at, col % 16) & 0xFF;
+        int v = quant(row, col / 32, col % 16) & 0xFF;
         int q = col % 32 < 16 ? v & 15 : v >> 4;
-        return (q - 8) * Float.float16ToFloat(scaleBits(row, at));
+        return (q - 8) * Float.float16ToFloat(scaleBits(row, col / 32));
     }
 
-    private short scaleBits(long row, long at) {
-        return packed.get(LE_SHORT, at + 2L * laneOf(row));
+    private short scaleBits(long row, int b) {
+        return packed.get(LE_SHORT, scaleOffset(row, b));
     }
 
-    private byte quant(long row, long at, int column) {
-        return packed.get(ValueLayout.JAVA_BYTE, at + 2L * GQ + (long) column * GQ + laneOf(row));
+    private byte quant(long row, int b, int column) {
+        return packed.get(ValueLayout.JAVA_BYTE, quantOffset(row, b, column));
     }
 }

@@ -136,27 +136,25 @@ public final class RepackedQ8_0 extends RepackedTensor {
         float acc = 0f;
         for (int b = 0; b < blocksPerRow; b++) {
             int xi = xOff + 32 * b;
-            long at = blockOffset(row, b);
-            float p = quant(row, at, 0) * x[xi];
+            float p = quant(row, b, 0) * x[xi];
             for (int j = 1; j < 32; j++) {
-                p = Math.fma(quant(row, at, j), x[xi + j], p);
+                p = Math.fma(quant(row, b, j), x[xi + j], p);
             }
-            acc = Math.fma(p, scale(row, at), acc);
+            acc = Math.fma(p, scale(row, b), acc);
         }
         return acc;
     }
 
     @Override
     float weight(long row, int col) {
-        long at = blockOffset(row, col / 32);
-        return quant(row, at, col % 32) * scale(row, at);
+        return quant(row, col / 32, col % 32) * scale(row, col / 32);
     }
 
-    private float scale(long row, long at) {
-        return scaledDown(packed.get(LE_SHORT, at + 2L * laneOf(row))) * UP;
+    private float scale(long row, int b) {
+        return scaledDown(packed.get(LE_SHORT, scaleOffset(row, b))) * UP;
     }
 
-    private byte quant(long row, long at, int column) {
-        return packed.get(ValueLayout.JAVA_BYTE, at + 2L * G + (long) column * G + laneOf(row));
+    private byte quant(long row, int b, int column) {
+        return packed.get(ValueLayout.JAVA_BYTE, quantOffset(row, b, column));
     }
 }

@@ -243,7 +243,8 @@ class RepackedTensorTest {
 
     /**
      * The layout of the class Javadoc: per group and block, the fp16 scales (Q8_0: G; Q4_0: 2G)
-     * then the quant columns; Q4_0's padding rows have scale 0 and nibbles 8.
+     * then the quant columns; Q4_0 interleaves the groups of each run of four (scales first, then
+     * column by column); Q4_0's padding rows have scale 0 and nibbles 8.
      */
     @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_0"})
@@ -252,7 +253,8 @@ class RepackedTensorTest {
             int blocksPerRow = 3;
             boolean q8 = type == DType.Q8_0;
             int perGroup = q8 ? G : 2 * G;
-            long rows = q8 ? 2L * G : 2L * G + 7;
+            // six groups: Q4_0 interleaves a run of four, then a run of two
+            long rows = q8 ? 6L * G : 10L * G + 7;
             QuantizedTensor src = source(type, Shape.of(rows, 32 * blocksPerRow), 11, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
             assertEquals(perGroup, rep.rowsPerGroup());
@@ -266,14 +268,18 @@ class RepackedTensorTest {
             for (long r = 0; r < paddedRows; r++) {
                 for (int b = 0; b < blocksPerRow; b++) {
                     long block = r * src.rowBytes() + (long) b * type.blockBytes();
-                    long at = ((r / perGroup) * blocksPerRow + b) * groupBlockBytes;
+                    long k = r / perGroup;
+                    long k0 = k / 4 * 4;
+                    long n = q8 ? 1 : Math.min(4, paddedRows / perGroup - k0);
+                    long i = q8 ? 0 : k - k0;
+                    long at = q8 ? (k * blocksPerRow + b) * groupBlockBytes : (k0 * blocksPerRow + b * n) * groupBlockBytes;
                     String where = type + " row " + r + " block " + b;
                     short d = r < rows ? mapped.get(LE_SHORT, block) : 0;
-                    assertEquals(d, packed.get(LE_SHORT, at + 2 * (r % perGroup)), where + " scale");
+                    assertEquals(d, packed.get(LE_SHORT, at + i * scaleBytes * perGroup + 2 * (r % perGroup)), where + " scale");
                     for (int j = 0; j < quantColumns; j++) {
                         byte want = r < rows ? mapped.get(ValueLayout.JAVA_BYTE, block + 2 + j) : (byte) 0x88;
-                        assertEquals(want, packed.get(ValueLayout.JAVA_BYTE,
-                                at + (long) scaleBytes * perGroup + (long) j * perGroup + r % perGroup), where + " column " + j);
+                        long column = n * scaleBytes * perGroup + (j * n + i) * perGroup;
+                        assertEquals(want, packed.get(ValueLayout.JAVA_BYTE, at + column + r % perGroup), where + " column " + j);
                     }
                 }
             }

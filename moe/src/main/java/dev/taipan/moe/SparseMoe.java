@@ -246,18 +246,20 @@ public final class SparseMoe implements Block {
     }
 
     /**
-     * Tasks {@code [start, end)} of the down pass: task u is matrix {@code u % downParts()} (a chosen
-     * expert in order of choice, then the shared one) for row unit {@code u / downParts()}; whichever
-     * of a unit's tasks ends last sums its rows ({@link #sumDown}).
+     * Tasks {@code [start, end)} of the down pass: task u is row unit {@code u % units(dim)} of matrix
+     * {@code u / units(dim)} (a chosen expert in order of choice, then the shared one), so that a
+     * thread's run of tasks reads a matrix in order; whichever of a unit's tasks ends last sums its
+     * rows ({@link #sumDown}).
      */
     void decodeDownUnits(MoeState s, int start, int end) {
         int rows = sizes.dim();
         int parts = downParts();
+        int units = units(rows);
         for (int u = start; u < end; u++) {
-            int unit = u / parts;
+            int unit = u % units;
             int from = Math.min(rows, unit * ROW_UNIT);
             int to = Math.min(rows, (unit + 1) * ROW_UNIT);
-            decodeDown(s, u % parts, from, to);
+            decodeDown(s, u / units, from, to);
             if (s.unitDone(unit) == parts - 1) {
                 sumDown(s, from, to);
             }

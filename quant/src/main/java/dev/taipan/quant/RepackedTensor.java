@@ -241,7 +241,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     abstract Q8Activations prepare(float[] x, int xOff);
 
     /**
-     * Groups {@code [g, g + nGroups)} (nGroups 1 to {@link #MAX_GROUPS}, in one matrix) dotted with
+     * Groups {@code [g, g + nGroups)} (nGroups 1 to {@link #MAX_GROUPS}, in one run) dotted with
      * the prepared activations, written to {@code out[o ..]}, {@code rowsPerGroup} values per group.
      * The kernels always run four groups; with fewer, the missing ones repeat group {@code g} and are
      * not stored.

@@ -179,13 +179,12 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         int groupBytes = Math.toIntExact(r.groupBytes);
         // the common pool's threads copy when both segments can be reached from other threads
         Thread other = new Thread(() -> { });
-        long runsPerMatrix = (r.groupsPerMatrix + MAX_GROUPS - 1) / MAX_GROUPS;
-        IntStream range = IntStream.range(0, Math.toIntExact(r.groups / r.groupsPerMatrix * runsPerMatrix));
+        IntStream range = IntStream.range(0, r.runCount());
         if (q.data().isAccessibleBy(other) && dst.isAccessibleBy(other)) {
             range = range.parallel();
         }
         range.forEach(run -> {
-            long g0 = run / runsPerMatrix * r.groupsPerMatrix + run % runsPerMatrix * MAX_GROUPS;
+            long g0 = r.runFirstGroup(run);
             int inRun = r.runGroups(g0);
             byte[] rows = new byte[perGroup * rowBytes];
             byte[] runBytes = new byte[inRun * groupBytes];
@@ -384,12 +383,10 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
             source.matvec(out, x, par);
             return;
         }
-        long runsPerMatrix = (groupsPerMatrix + MAX_GROUPS - 1) / MAX_GROUPS;
-        int runs = Math.toIntExact(groups / groupsPerMatrix * runsPerMatrix);
+        int runs = runCount();
         par.forRange(runs, (start, end) -> {
-            long first = firstRow(start / runsPerMatrix * groupsPerMatrix + start % runsPerMatrix * MAX_GROUPS);
-            long last = end == runs ? source.rows()
-                    : firstRow(end / runsPerMatrix * groupsPerMatrix + end % runsPerMatrix * MAX_GROUPS);
+            long first = firstRow(runFirstGroup(start));
+            long last = end == runs ? source.rows() : firstRow(runFirstGroup(end));
             runRows(first, Math.toIntExact(last - first), a, out, Math.toIntExact(first));
         });
     }
@@ -436,6 +433,21 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         return g / groupsPerMatrix * matrixRows + (g % groupsPerMatrix) * rowsPerGroup;
     }
 
+    /** Runs of all the matrices ({@link #MAX_GROUPS} groups each, the last of a matrix shorter). */
+    final int runCount() {
+        return Math.toIntExact(groups / groupsPerMatrix * runsPerMatrix());
+    }
+
+    private long runsPerMatrix() {
+        return (groupsPerMatrix + MAX_GROUPS - 1) / MAX_GROUPS;
+    }
+
+    /** The first group of run {@code run}, counting the runs of all matrices in order. */
+    final long runFirstGroup(long run) {
+        long perMatrix = runsPerMatrix();
+        return run / perMatrix * groupsPerMatrix + run % perMatrix * MAX_GROUPS;
+    }
+
     /** The first group of the run holding group {@code g}. */
     final long runStart(long g) {
         return g - (g % groupsPerMatrix) % MAX_GROUPS;
@@ -452,11 +464,15 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         return runStart(g) * groupBytes + (long) b * runGroups(g) * groupBlockBytes;
     }
 
+    /** Offset of block {@code b} of group {@code g} stored alone (not interleaved): its scales, then its columns. */
+    private long groupBlock(long g, int b) {
+        return (g * blocksPerRow + b) * groupBlockBytes;
+    }
+
     /** Offset of the fp16 scale of {@code row} in block {@code b}. */
     final long scaleOffset(long row, int b) {
         long g = groupOf(row);
-        long group = interleaved ? runBlock(g, b) + (g - runStart(g)) * 2L * rowsPerGroup
-                : (g * blocksPerRow + b) * groupBlockBytes;
+        long group = interleaved ? runBlock(g, b) + (g - runStart(g)) * 2L * rowsPerGroup : groupBlock(g, b);
         return group + 2L * laneOf(row);
     }
 
@@ -464,7 +480,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     final long quantOffset(long row, int b, int column) {
         long g = groupOf(row);
         if (!interleaved) {
-            return (g * blocksPerRow + b) * groupBlockBytes + 2L * rowsPerGroup + (long) column * rowsPerGroup + laneOf(row);
+            return groupBlock(g, b) + 2L * rowsPerGroup + (long) column * rowsPerGroup + laneOf(row);
         }
         int n = runGroups(g);
         return runBlock(g, b) + 2L * n * rowsPerGroup + ((long) column * n + g - runStart(g)) * rowsPerGroup + laneOf(row);

@@ -53,7 +53,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the run's start, holding the {@code n} groups' scales, then column by column the {@code n} groups'
  * bytes of that column ({@link #scaleOffset}, {@link #quantOffset}). On 2 threads of an AMD EPYC
  * (Zen 5) VM the Q4_0 kernel read a 1 GiB matrix at 0.32-0.34 ns per block this way against
- * 0.42-0.50 group by group, while the same interleaving slowed Q8_0 down from 0.85-0.87 to
+ * 0.41-0.51 group by group, while the same interleaving slowed Q8_0 down from 0.85-0.87 to
  * 1.03-1.42 ns (scratch probes, benchmarks/README.md).
  *
  * <p>The tensor keeps the mapped tensor it was made from: {@link #data()} returns the mapped bytes

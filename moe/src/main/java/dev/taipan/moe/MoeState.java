@@ -3,7 +3,6 @@ package dev.taipan.moe;
 import dev.taipan.tensor.BlockState;
 import dev.taipan.tensor.Parallel;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Per-session state of one {@link SparseMoe} layer: preallocated scratch and the routing
@@ -44,8 +43,6 @@ public final class MoeState implements BlockState {
     float sharedGateValue; // sigmoid(sharedGate · x), or 1 when ungated
     final Parallel.RangeTask decodeUpTask;
     final Parallel.RangeTask decodeDownTask;
-    /** Per row unit of a one-token pass: how many of its tasks have ended (the last one finishes the unit). */
-    private final AtomicIntegerArray unitsDone;
 
     // Statistics.
     private final long[] counts;     // (nExpert) selections since the last reset
@@ -78,26 +75,10 @@ public final class MoeState implements BlockState {
         this.sharedScratch = sharedScratch;
         this.sharedOut = sharedScratch == null ? new float[0] : new float[gathered.length];
         this.downRows = new float[size((long) (k + 1) * z.dim())];
-        this.decodeUpTask = (start, end) -> owner.decodeUpUnits(this, start, end);
-        this.decodeDownTask = (start, end) -> owner.decodeDownUnits(this, start, end);
-        this.unitsDone = new AtomicIntegerArray(owner.decodeUnits());
+        this.decodeUpTask = (start, end) -> owner.decodeUpSlices(this, start, end);
+        this.decodeDownTask = (start, end) -> owner.decodeDownSlices(this, start, end);
         this.counts = new long[z.nExpert()];
         this.lastCounts = new int[z.nExpert()];
-    }
-
-    /**
-     * Zeroes the task counts of the first {@code units} row units before a one-token pass; plain
-     * writes, published to the workers by the pass's start.
-     */
-    void clearUnitsDone(int units) {
-        for (int i = 0; i < units; i++) {
-            unitsDone.setPlain(i, 0);
-        }
-    }
-
-    /** Counts one more ended task of row unit {@code unit}; the count before it. */
-    int unitDone(int unit) {
-        return unitsDone.getAndIncrement(unit);
     }
 
     /** Sizes the state is allocated for. */

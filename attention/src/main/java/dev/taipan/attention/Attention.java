@@ -77,10 +77,10 @@ public final class Attention implements Block {
         int start = cache.length();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
-        // 1. projections (one token: q, k and v rows in one parallel pass)
+        // 1. projections (one token: q, k and v rows in one parallel pass, a slice of each per thread)
         if (nTokens == 1) {
             cache.callX = x;
-            parallel.forRange(qDim + 2 * kvDim, cache.qkvTask);
+            parallel.forRange(parallel.threads(), cache.qkvTask);
             cache.callX = null;
         } else {
             weights.wq().matmul(cache.q, x, nTokens, parallel);
@@ -121,22 +121,24 @@ public final class Attention implements Block {
         }
     }
 
-    /** One token: rows [start, end) of the stacked q, k and v projections. */
+    /**
+     * One token: slices {@code [start, end)} of {@link Parallel#threads()} ({@link Parallel#sliceStart})
+     * of the q, k and v projections.
+     */
     void projectQkv(KvCache cache, int start, int end) {
-        int qDim = config.qDim();
-        int kvDim = config.kvDim();
-        int qEnd = Math.min(end, qDim);
-        if (start < qEnd) {
-            weights.wq().dotRows(start, qEnd - start, cache.callX, 0, cache.q, start);
+        int slices = parallel.threads();
+        for (int p = start; p < end; p++) {
+            projectRows(weights.wq(), config.qDim(), p, slices, cache.callX, cache.q);
+            projectRows(weights.wk(), config.kvDim(), p, slices, cache.callX, cache.k);
+            projectRows(weights.wv(), config.kvDim(), p, slices, cache.callX, cache.v);
         }
-        int kStart = Math.max(start, qDim);
-        int kEnd = Math.min(end, qDim + kvDim);
-        if (kStart < kEnd) {
-            weights.wk().dotRows(kStart - qDim, kEnd - kStart, cache.callX, 0, cache.k, kStart - qDim);
-        }
-        int vStart = Math.max(start, qDim + kvDim);
-        if (vStart < end) {
-            weights.wv().dotRows(vStart - qDim - kvDim, end - vStart, cache.callX, 0, cache.v, vStart - qDim - kvDim);
+    }
+
+    private static void projectRows(Tensor w, int rows, int slice, int slices, float[] x, float[] out) {
+        int from = Parallel.sliceStart(rows, slice, slices);
+        int to = Parallel.sliceStart(rows, slice + 1, slices);
+        if (from < to) {
+            w.dotRows(from, to - from, x, 0, out, from);
         }
     }
 

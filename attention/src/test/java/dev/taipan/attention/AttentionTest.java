@@ -239,6 +239,33 @@ class AttentionTest {
         assertClose(batch, chunked, 1e-5);
     }
 
+    /**
+     * 320 q, k and v rows: with 3 threads the one-token projections cut each matrix into slices of
+     * 0, 128 and 192 rows ({@link Parallel#sliceStart}); steps equal 1-thread steps bit for bit and
+     * the reference.
+     */
+    @Test
+    void oneTokenProjectionSlicesAcrossThreads() {
+        Case c = make(AttentionConfig.of(DIM, 40, 40, HEAD_DIM).withRope(rope(Rope.Layout.NEOX, HEAD_DIM)),
+                17, true, 0);
+        float[] x = input(N, 18);
+        float[] single = steps(c.layer(Kernels.vector(), ONE), x);
+        float[] multi = steps(c.layer(Kernels.vector(), PAR), x);
+        assertArrayEquals(single, multi);
+        assertClose(NaiveAttention.run(c.config(), c.raw(), x, N, false), multi, 2e-5);
+    }
+
+    private static float[] steps(Attention layer, float[] x) {
+        KvCache cache = layer.newState(new SessionLimits(1, N));
+        float[] out = new float[N * DIM];
+        float[] one = new float[DIM];
+        for (int t = 0; t < N; t++) {
+            layer.forward(one, java.util.Arrays.copyOfRange(x, t * DIM, (t + 1) * DIM), 1, cache);
+            System.arraycopy(one, 0, out, t * DIM, DIM);
+        }
+        return out;
+    }
+
     @Test
     void threadCountDoesNotChangeResults() {
         Case c = make(AttentionConfig.of(DIM, 4, 2, HEAD_DIM).withRope(rope(Rope.Layout.NEOX, HEAD_DIM)),

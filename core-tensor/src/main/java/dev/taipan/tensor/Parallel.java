@@ -82,6 +82,27 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
+     * Rows of a slice boundary of a one-token pass that gives each thread one slice of every matrix
+     * ({@link #sliceStart}) are a multiple of this: a multiple of every repacked kernel's run of
+     * four groups (64 rows for Q8_0, 128 for Q4_0 with AVX-512), so that no slice splits a run (a
+     * run cut short streams fewer groups or computes groups it does not store).
+     */
+    public static final int ROW_SLICE_UNIT = 128;
+
+    /**
+     * First row of slice {@code slice} of {@code slices} over {@code rows} rows ({@code rows} for
+     * {@code slice == slices}): an even split rounded down to {@link #ROW_SLICE_UNIT}; slices may
+     * be empty. One slice per thread of every matrix of a one-token pass measured faster than small
+     * units handed out dynamically: each thread streams fewer, longer runs of memory.
+     */
+    public static int sliceStart(int rows, int slice, int slices) {
+        if (slice >= slices) {
+            return rows;
+        }
+        return (int) ((long) rows * slice / slices) / ROW_SLICE_UNIT * ROW_SLICE_UNIT;
+    }
+
+    /**
      * Runs {@code task} over {@code [0, n)} split into the contiguous, shrinking chunks of
      * {@link #chunkBounds}, which the threads take in turn; {@code task} never gets an empty range.
      */

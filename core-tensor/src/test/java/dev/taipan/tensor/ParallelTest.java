@@ -157,4 +157,25 @@ class ParallelTest {
     void rejectsBadThreadCount() {
         assertThrows(IllegalArgumentException.class, () -> Parallel.create(0));
     }
+
+    /** Slices cover the rows in order, without gaps, with every inner boundary a multiple of the row unit. */
+    @Test
+    void slicesTileTheRowsAtRowUnitBoundaries() {
+        int u = Parallel.ROW_SLICE_UNIT;
+        assertEquals(0, Parallel.sliceStart(1536, 0, 2));
+        assertEquals(768, Parallel.sliceStart(1536, 1, 2));
+        assertEquals(1536, Parallel.sliceStart(1536, 2, 2));
+        for (int rows : new int[] {1, u - 1, u, 2 * u + 44, 1024, 1536, 6 * u + 1}) {
+            for (int slices = 1; slices <= 8; slices++) {
+                int previous = Parallel.sliceStart(rows, 0, slices);
+                assertEquals(0, previous);
+                for (int p = 1; p <= slices; p++) {
+                    int at = Parallel.sliceStart(rows, p, slices);
+                    assertTrue(at >= previous, rows + " rows, " + slices + " slices: slice " + p + " starts before " + (p - 1));
+                    assertTrue(p == slices ? at == rows : at % u == 0, rows + " rows, " + slices + " slices: boundary " + at);
+                    previous = at;
+                }
+            }
+        }
+    }
 }

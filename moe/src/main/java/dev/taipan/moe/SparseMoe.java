@@ -195,25 +195,6 @@ public final class SparseMoe implements Block {
         return shared == null ? 0 : shared.ff();
     }
 
-    /**
-     * Rows of a slice boundary of the one-token passes are a multiple of this: a multiple of every
-     * repacked kernel's run of four groups (64 rows for Q8_0, 128 for Q4_0 with AVX-512), so that
-     * no slice splits a run (a run cut short streams fewer groups or computes groups it does not
-     * store).
-     */
-    static final int ROW_UNIT = 128;
-
-    /**
-     * First row of slice {@code slice} of {@code slices} over {@code rows} rows (so {@code rows} for
-     * {@code slice == slices}): an even split rounded down to {@link #ROW_UNIT}; slices may be empty.
-     */
-    static int sliceStart(int rows, int slice, int slices) {
-        if (slice >= slices) {
-            return rows;
-        }
-        return (int) ((long) rows * slice / slices) / ROW_UNIT * ROW_UNIT;
-    }
-
     /** Matrices of the down pass: the chosen experts, then the shared expert if any. */
     private int downParts() {
         return config.nExpertUsed() + (shared == null ? 0 : 1);
@@ -221,20 +202,19 @@ public final class SparseMoe implements Block {
 
     /**
      * Tasks {@code [start, end)} of the up pass, one per thread: task p is slice p of every chosen
-     * expert's rows, then of the shared expert's, each the gate rows then the up rows, then the
-     * activation of those rows. A thread thus streams one contiguous slice of each matrix; measured
-     * faster than small row units handed out dynamically (more, shorter streams per thread).
+     * expert's rows, then of the shared expert's ({@link Parallel#sliceStart}), each the gate rows
+     * then the up rows, then the activation of those rows.
      */
     void decodeUpSlices(MoeState s, int start, int end) {
         int ff = sizes.ff();
         int k = config.nExpertUsed();
         for (int p = start; p < end; p++) {
             for (int j = 0; j < k; j++) {
-                decodeUpRows(s, j * ff + sliceStart(ff, p, slices), j * ff + sliceStart(ff, p + 1, slices));
+                decodeUpRows(s, j * ff + Parallel.sliceStart(ff, p, slices), j * ff + Parallel.sliceStart(ff, p + 1, slices));
             }
             int sharedRows = sharedFf();
             if (sharedRows > 0) {
-                decodeUpRows(s, k * ff + sliceStart(sharedRows, p, slices), k * ff + sliceStart(sharedRows, p + 1, slices));
+                decodeUpRows(s, k * ff + Parallel.sliceStart(sharedRows, p, slices), k * ff + Parallel.sliceStart(sharedRows, p + 1, slices));
             }
         }
     }
@@ -256,8 +236,8 @@ public final class SparseMoe implements Block {
     void decodeDownSlices(MoeState s, int start, int end) {
         int dim = sizes.dim();
         for (int p = start; p < end; p++) {
-            int from = sliceStart(dim, p, slices);
-            int to = sliceStart(dim, p + 1, slices);
+            int from = Parallel.sliceStart(dim, p, slices);
+            int to = Parallel.sliceStart(dim, p + 1, slices);
             if (from < to) {
                 for (int part = 0; part < downParts(); part++) {
                     decodeDown(s, part, from, to);

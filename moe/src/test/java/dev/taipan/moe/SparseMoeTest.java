@@ -297,29 +297,8 @@ class SparseMoeTest {
         assertArrayEquals(run(a, x1, 1, state(a, 1)), run(b, x1, 1, state(b, 1)));
     }
 
-    /** Slices cover the rows in order, without gaps, with every inner boundary a multiple of the row unit. */
-    @Test
-    void slicesTileTheRowsAtRowUnitBoundaries() {
-        int u = SparseMoe.ROW_UNIT;
-        assertEquals(0, SparseMoe.sliceStart(1536, 0, 2));
-        assertEquals(768, SparseMoe.sliceStart(1536, 1, 2));
-        assertEquals(1536, SparseMoe.sliceStart(1536, 2, 2));
-        for (int rows : new int[] {1, u - 1, u, 2 * u + 44, 1024, 1536, 6 * u + 1}) {
-            for (int slices = 1; slices <= 8; slices++) {
-                int previous = SparseMoe.sliceStart(rows, 0, slices);
-                assertEquals(0, previous);
-                for (int p = 1; p <= slices; p++) {
-                    int at = SparseMoe.sliceStart(rows, p, slices);
-                    assertTrue(at >= previous, rows + " rows, " + slices + " slices: slice " + p + " starts before " + (p - 1));
-                    assertTrue(p == slices ? at == rows : at % u == 0, rows + " rows, " + slices + " slices: boundary " + at);
-                    previous = at;
-                }
-            }
-        }
-    }
-
     /**
-     * Widths of several row units ({@link SparseMoe#ROW_UNIT}), experts not a whole number of units:
+     * Widths of several row units ({@link Parallel#ROW_SLICE_UNIT}), experts not a whole number of units:
      * with 3 threads the one-token passes cut every matrix into 3 slices at unit boundaries, one of
      * them empty and one not a whole number of units; the result is the same for 1 and 3 threads,
      * bit for bit, and equals the reference, gated (SwiGLU, gated shared expert) and ungated (relu²,
@@ -327,9 +306,9 @@ class SparseMoeTest {
      */
     @Test
     void oneTokenPassesOverManyRowUnits() {
-        int dim = 2 * SparseMoe.ROW_UNIT + 44;
-        int ff = SparseMoe.ROW_UNIT + 72;
-        int sharedFf = SparseMoe.ROW_UNIT + 42;
+        int dim = 2 * Parallel.ROW_SLICE_UNIT + 44;
+        int ff = Parallel.ROW_SLICE_UNIT + 72;
+        int sharedFf = Parallel.ROW_SLICE_UNIT + 42;
         for (FfnActivation act : new FfnActivation[] {FfnActivation.SWIGLU, FfnActivation.RELU2}) {
             Case c = make(MoeConfig.of(3, Gating.SOFTMAX, act).withRenormalize(), 23, false,
                     act.gated() ? Shared.GATED : Shared.UNGATED, dim, ff, sharedFf);

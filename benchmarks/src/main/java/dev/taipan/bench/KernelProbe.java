@@ -21,7 +21,14 @@ import java.util.Locale;
  *   dequantizing dot per row and token, the path every type used before), per type;</li>
  *   <li>{@code matvec}: ns per 32-weight block of the Q8_0/Q4_0 {@code matvec}, mapped layout
  *   against {@link RepackedTensor}, for a matrix in cache (256 rows, about 0.5 MB, one thread) and one
- *   of about 1 GiB (from DRAM, one and two threads).</li>
+ *   of about 1 GiB (from DRAM, one and two threads);</li>
+ *   <li>{@code shapes [TYPE]}: GB/s of repacked one-token products on 2 threads for the matrix shapes
+ *   of the granitehybrid decode (output head, Mamba-2 in/out projections, one expert's up and down
+ *   matrices), each shape cycled over copies filling about 512 MiB so that the weights come from
+ *   DRAM, under four schedules: {@code matvec} per matrix (Parallel's chunks of runs); one call per
+ *   matrix with one slice per thread ({@link Parallel#sliceStart}); one call for all the copies
+ *   with one slice of every matrix per thread (the MoE and q/k/v one-token passes); one call with
+ *   whole matrices per thread (ninth session, benchmarks/README.md).</li>
  * </ul>
  * Each figure is the best of 5 timed rounds after 2 untimed ones.
  * <pre>
@@ -41,6 +48,72 @@ public final class KernelProbe {
         }
         if (all || Arrays.asList(args).contains("matvec")) {
             matvec();
+        }
+        int at = Arrays.asList(args).indexOf("shapes");
+        if (all || at >= 0) {
+            shapes(at >= 0 && at + 1 < args.length ? DType.valueOf(args[at + 1]) : DType.Q4_0);
+        }
+    }
+
+    private static void shapes(DType type) {
+        int[][] shapes = {{32000, 1536}, {6448, 1536}, {1536, 3072}, {1024, 1536}, {1536, 1024}};
+        try (Parallel par = Parallel.create(2)) {
+            int n = par.threads();
+            for (int[] shape : shapes) {
+                int rows = shape[0];
+                int cols = shape[1];
+                long bytes = rows * type.byteSize(cols);
+                int copies = (int) Math.max(2, (OffHeap.GIB / 2) / bytes);
+                try (Arena arena = Arena.ofShared()) {
+                    Tensor all = RepackedTensor.of(TensorFactory.create("w", type, Shape.of(copies, rows, cols),
+                            QuantMatvecBench.randomBlocks(arena, type, copies * bytes, 5)), arena);
+                    Tensor[] m = new Tensor[copies];
+                    for (int e = 0; e < copies; e++) {
+                        m[e] = all.slice(e);
+                    }
+                    float[] x = new float[cols];
+                    for (int i = 0; i < cols; i++) {
+                        x[i] = (float) Math.cos(i * 0.11);
+                    }
+                    float[][] out = new float[n][rows];
+                    double chunks = bestMillis(() -> {
+                        for (Tensor w : m) {
+                            w.matvec(out[0], x, par);
+                        }
+                    });
+                    double sliceCalls = bestMillis(() -> {
+                        for (Tensor w : m) {
+                            par.forRange(n, (p0, p1) -> slices(w, rows, p0, p1, n, x, out[0]));
+                        }
+                    });
+                    double oneCall = bestMillis(() -> par.forRange(n, (p0, p1) -> {
+                        for (Tensor w : m) {
+                            slices(w, rows, p0, p1, n, x, out[0]);
+                        }
+                    }));
+                    double whole = bestMillis(() -> par.forRange(n, (p0, p1) -> {
+                        for (int p = p0; p < p1; p++) {
+                            for (int e = p; e < copies; e += n) {
+                                m[e].dotRows(0, rows, x, 0, out[p], 0);
+                            }
+                        }
+                    }));
+                    double gb = copies * bytes / 1e6;
+                    System.out.printf(Locale.ROOT, "shapes  %-5s %5d x %-5d (%6.0f KiB) x %3d, 2 threads: GB/s matvec %.1f, "
+                            + "slice per thread %.1f, slices in one call %.1f, whole matrices per thread %.1f%n", type, rows,
+                            cols, bytes / 1024.0, copies, gb / chunks, gb / sliceCalls, gb / oneCall, gb / whole);
+                }
+            }
+        }
+    }
+
+    private static void slices(Tensor w, int rows, int p0, int p1, int n, float[] x, float[] out) {
+        for (int p = p0; p < p1; p++) {
+            int from = Parallel.sliceStart(rows, p, n);
+            int to = Parallel.sliceStart(rows, p + 1, n);
+            if (from < to) {
+                w.dotRows(from, to - from, x, 0, out, from);
+            }
         }
     }
 

@@ -210,16 +210,18 @@ public final class SparseMoe implements Block {
         int k = config.nExpertUsed();
         for (int p = start; p < end; p++) {
             for (int j = 0; j < k; j++) {
-                decodeUpRows(s, j * ff + Parallel.sliceStart(ff, p, slices), j * ff + Parallel.sliceStart(ff, p + 1, slices));
+                decodeUpSlice(s, j * ff, ff, p);
             }
-            int sharedRows = sharedFf();
-            if (sharedRows > 0) {
-                decodeUpRows(s, k * ff + Parallel.sliceStart(sharedRows, p, slices), k * ff + Parallel.sliceStart(sharedRows, p + 1, slices));
+            if (shared != null) {
+                decodeUpSlice(s, k * ff, sharedFf(), p);
             }
         }
     }
 
-    private void decodeUpRows(MoeState s, int from, int to) {
+    /** Slice {@code p} of the {@code rows} up-pass rows from {@code first} (one expert's). */
+    private void decodeUpSlice(MoeState s, int first, int rows, int p) {
+        int from = first + Parallel.sliceStart(rows, p, slices);
+        int to = first + Parallel.sliceStart(rows, p + 1, slices);
         if (from < to) {
             decodeUp(s, from, to, gateExperts != null, true);
             if (gateExperts != null) {

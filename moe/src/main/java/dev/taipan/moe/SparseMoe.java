@@ -37,8 +37,6 @@ public final class SparseMoe implements Block {
     private final MoeWeights weights;
     private final Kernels kernels;
     private final Parallel parallel;
-    /** Slices of the one-token passes: one per thread. */
-    private final int slices;
     private final Router router;
     private final DenseFfn shared;
     private final MoeState.Sizes sizes;
@@ -51,7 +49,6 @@ public final class SparseMoe implements Block {
         this.weights = weights;
         this.kernels = kernels;
         this.parallel = parallel;
-        this.slices = parallel.threads();
         Tensor r = weights.router();
         if (r.shape().rank() != 2) {
             throw new IllegalArgumentException("tensor '" + r.name() + "': expected (nExpert, dim), found " + r.shape());
@@ -163,10 +160,10 @@ public final class SparseMoe implements Block {
             // 3-4. one token: chosen experts and shared expert in two parallel passes
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forRange(slices, s.decodeUpTask);
+            parallel.forRange(parallel.threads(), s.decodeUpTask);
             Tensor sg = weights.sharedGate();
             s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
-            parallel.forRange(slices, s.decodeDownTask);
+            parallel.forRange(parallel.threads(), s.decodeDownTask);
             s.decodeX = null;
             s.decodeOut = null;
             return;
@@ -220,6 +217,7 @@ public final class SparseMoe implements Block {
 
     /** Slice {@code p} of the {@code rows} up-pass rows from {@code first} (one expert's). */
     private void decodeUpSlice(MoeState s, int first, int rows, int p) {
+        int slices = parallel.threads();
         int from = first + Parallel.sliceStart(rows, p, slices);
         int to = first + Parallel.sliceStart(rows, p + 1, slices);
         if (from < to) {
@@ -237,6 +235,7 @@ public final class SparseMoe implements Block {
      */
     void decodeDownSlices(MoeState s, int start, int end) {
         int dim = sizes.dim();
+        int slices = parallel.threads();
         for (int p = start; p < end; p++) {
             int from = Parallel.sliceStart(dim, p, slices);
             int to = Parallel.sliceStart(dim, p + 1, slices);

@@ -460,7 +460,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     }
 
     /** Offset of block {@code b} of the run holding group {@code g} (interleaved): its groups' scales, then their columns. */
-    final long runBlock(long g, int b) {
+    private long runBlock(long g, int b) {
         return runStart(g) * groupBytes + (long) b * runGroups(g) * groupBlockBytes;
     }
 

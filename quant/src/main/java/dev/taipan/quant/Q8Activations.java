@@ -9,11 +9,14 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Activations quantized per 32-element block to int8, the way ggml quantizes them for its Q4_0 dot
- * ({@code quantize_row_q8_0}): {@code d = amax / 127}, {@code q = round(x * 127 / amax)} with ties to
- * even. The integer dot of a block of Q4_0 nibbles with {@code q} then needs 16-bit lanes only
- * ({@link RepackedQ4_0}). Unlike ggml, {@code d} is kept in f32 (not rounded to fp16), and
- * it is stored times {@code 2^112}, the factor the kernels' fp16 scale decoding leaves out.
+ * Activations quantized per 32-element block to int8, the way ggml's x86 code quantizes them for
+ * its Q4_0 and Q8_0 dots ({@code quantize_row_q8_0}): {@code d = amax / 127} rounded to fp16,
+ * {@code q = round(x * 127 / amax)} with ties to even. The integer dot of a block of Q4_0 nibbles
+ * or Q8_0 pairs with {@code q} then needs 16-bit lanes only ({@link RepackedQ4_0},
+ * {@link RepackedQ8_0}). {@code d} is stored times {@code 2^112}, the factor the kernels' fp16 scale
+ * decoding leaves out. Rounding {@code d} to fp16 as ggml does matters: with {@code d} kept in f32,
+ * Q8_0 decode of the tiny MoE fixtures was as far from llama.cpp's Q8_0 logits (about 0.5 % of their
+ * range) as float activations are; with it, within 1e-4 (runtime's RepackedWeightsTest).
  *
  * <p>Per block {@code b}: {@link #q} the 32 quants (as shorts, ready to broadcast), {@link #bias}
  * {@code -8 * sum(q)} (the Q4_0 offset, folded into the integer sum's start), {@link #scale}
@@ -49,6 +52,15 @@ final class Q8Activations {
      * a Q4_0 byte's high nibble when the whole byte is multiplied by {@code q[32b + j]} ({@link RepackedQ4_0}).
      */
     short[] qd = new short[0];
+    /**
+     * Per block {@code b} and column pair {@code k < 16} ({@link RepackedQ8_0}), each value twice, in
+     * the low and the high 16 bits (one int broadcast gives a vector of shorts without a shuffle):
+     * {@code pairLow = q[2k]}, {@code pairHigh = q[2k + 1] - 256 * q[2k]},
+     * {@code pairBias = -128 * q[2k] - 32768}, at {@code 16b + k}.
+     */
+    int[] pairLow = new int[0];
+    int[] pairHigh = new int[0];
+    int[] pairBias = new int[0];
     float[] scale = new float[0];
     /** For kernels that read the activations as floats. */
     float[] x;
@@ -114,6 +126,9 @@ final class Q8Activations {
             qd = new short[16 * blocks];
             bias = new short[blocks];
             scale = new float[blocks];
+            pairLow = new int[16 * blocks];
+            pairHigh = new int[16 * blocks];
+            pairBias = new int[16 * blocks];
         }
     }
 
@@ -151,7 +166,7 @@ final class Q8Activations {
                 ((ShortVector) r.convertShape(VectorOperators.F2S, SF, 0)).intoArray(q, 32 * b + i);
             }
             bias[b] = (short) (-8 * (int) sum);
-            scale[b] = amax / 127f * SCALE_OFFSET;
+            scale[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f)) * SCALE_OFFSET;
             highFactors(b);
         }
         return true;
@@ -178,16 +193,26 @@ final class Q8Activations {
                 sum += v;
             }
             bias[b] = (short) (-8 * sum);
-            scale[b] = amax / 127f * SCALE_OFFSET;
+            scale[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f)) * SCALE_OFFSET;
             highFactors(b);
         }
         return true;
     }
 
-    /** Fills {@link #qd} of block {@code b} from its quants. */
+    /** Fills {@link #qd} and the column-pair factors of block {@code b} from its quants. */
     private void highFactors(int b) {
         for (int j = 0; j < 16; j++) {
             qd[16 * b + j] = (short) (q[32 * b + 16 + j] - 16 * q[32 * b + j]);
+            int even = q[32 * b + 2 * j];
+            int odd = q[32 * b + 2 * j + 1];
+            pairLow[16 * b + j] = twice(even);
+            pairHigh[16 * b + j] = twice(odd - 256 * even);
+            pairBias[16 * b + j] = twice(-128 * even - 32768);
         }
+    }
+
+    /** The low 16 bits of {@code v} in both halves of an int. */
+    private static int twice(int v) {
+        return (v & 0xFFFF) | (v << 16);
     }
 }

@@ -3,158 +3,238 @@ package dev.taipan.quant;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q8_0 repacked: per group and block, {@code G} fp16 scales then 32 columns of {@code G} int8, the
- * mapped bytes (34 per row and block). Each row's block sum is {@code p * d}, {@code p} the FMA chain
- * over the 32 columns in order, {@code d} the fp16 scale decoded exactly ({@link #scaledDown} times
- * {@code 2^112}).
+ * Q8_0 repacked: per group of {@code GQ = 2 * G} rows and block, {@code GQ} fp16 scales (row order),
+ * then 16 column pairs of {@code GQ} little-endian shorts. Short lane {@code 2i} holds row {@code i}
+ * and lane {@code 2i + 1} row {@code i + G}; the short of a row and pair {@code k} is
+ * {@code 256 * w[2k + 1] + (w[2k] + 128)} (high byte the odd column's int8, low byte the even
+ * column's plus 128, so that the low byte is unsigned). With the activations quantized per block to
+ * int8 like Q4_0's ({@link Q8Activations}, as ggml's {@code ggml_vec_dot_q8_0_q8_0} does), the pair's
+ * products {@code p = w[2k] q[2k] + w[2k + 1] q[2k + 1]} come from one short vector load and no
+ * widening shuffle: {@code t = pairBias + v * q[2k] + (v >> 8) * (q[2k + 1] - 256 q[2k])} in 16-bit
+ * lanes that wrap, which is {@code p + 32768} modulo 2^16; since {@code |p| <= 2 * 128 * 127 = 32512},
+ * the 16 low bits of {@code t}, read unsigned, are exactly {@code p + 32768}. Each int lane then adds
+ * its low half to row {@code i}'s int sum and its high half (shifted down) to row {@code i + G}'s;
+ * both sums start at {@code -16 * 32768}, so that after the 16 pairs they are the block's exact
+ * integer dot {@code T} ({@code |T| <= 32 * 128 * 127}). The row's sum is then {@code fma(T, s, acc)}
+ * over the blocks in order, {@code s = (d * 2^-112) * (dx * 2^112)} as in {@link RepackedQ4_0}. All
+ * of it is integer adds, multiplies, shifts and masks, about 9 vector operations per 64 weights,
+ * where the float kernel this replaced needed 12, four of them byte-widening shuffles.
  */
 public final class RepackedQ8_0 extends RepackedTensor {
 
-    /** Loads of the {@code G} fp16 scales of a block. */
-    static final VectorSpecies<Short> SG = BG == null ? null
-            : VectorSpecies.of(short.class, VectorShape.forBitSize(G * 16));
-    /** {@code 2^112}, undoing {@link #scaledDown}'s exponent shift exactly. */
-    private static final float UP = 0x1p112f;
+    /** Rows per group: one short vector's lanes. */
+    static final int GQ = 2 * G;
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
+    /** {@code -16 * 32768}: the start of a block's int sums, undoing the pairs' offsets. */
+    private static final int PAIR_OFFSETS = -16 * 32768;
 
     RepackedQ8_0(QuantizedTensor source, MemorySegment packed) {
         super(source, packed);
     }
 
+    /** Short lane of lane (row in its group) {@code r}: rows {@code 0 .. G-1} even lanes, the rest odd. */
+    static int shortLane(int r) {
+        return r < G ? 2 * r : 2 * (r - G) + 1;
+    }
+
     /**
-     * Block {@code b} of the {@code G} mapped rows (34-byte blocks, first row {@code first}) in
-     * {@code rows} into {@code out[o ..]}.
+     * Block {@code b} of the {@code n} mapped rows (of {@code GQ}, 34-byte blocks, first row
+     * {@code first}) in {@code rows} into {@code out[o ..]}; rows past {@code n} are padding (scale 0,
+     * weights 0).
      */
-    static void packBlock(String name, long first, byte[] rows, int b, byte[] out, int o) {
-        int rowBytes = rows.length / G;
-        for (int r = 0; r < G; r++) {
+    static void packBlock(String name, long first, int n, byte[] rows, int b, byte[] out, int o) {
+        int rowBytes = rows.length / GQ;
+        for (int r = 0; r < GQ; r++) {
             int src = r * rowBytes + b * 34;
-            checkFiniteScale(name, first + r, b, rows, src);
-            out[o + 2 * r] = rows[src];
-            out[o + 2 * r + 1] = rows[src + 1];
-            for (int j = 0; j < 32; j++) {
-                out[o + 2 * G + j * G + r] = rows[src + 2 + j];
+            if (r < n) {
+                checkFiniteScale(name, first + r, b, rows, src);
+                out[o + 2 * r] = rows[src];
+                out[o + 2 * r + 1] = rows[src + 1];
+            }
+            int lane = 2 * shortLane(r);
+            for (int k = 0; k < 16; k++) {
+                int at = o + 2 * GQ + k * 2 * GQ + lane;
+                out[at] = (byte) ((r < n ? rows[src + 2 + 2 * k] : 0) + 128);
+                out[at + 1] = r < n ? rows[src + 3 + 2 * k] : 0;
             }
         }
     }
 
     @Override
     Q8Activations prepare(float[] x, int xOff) {
-        return Q8Activations.scratch().floats(x, xOff);
+        return Q8Activations.quantized(x, xOff, blocksPerRow);
     }
 
     @Override
     void groups(long g, int nGroups, Q8Activations a, float[] out, int o) {
-        float[] x = a.x;
-        int xOff = a.xOff;
-        Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
-        Objects.checkFromIndexSize(o, nGroups * G, out.length);
+        int[] xl = a.pairLow;
+        int[] xh = a.pairHigh;
+        int[] xb = a.pairBias;
+        float[] dx = a.scale;
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xl.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xh.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xb.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
+        Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
         MemorySegment s = packed;
         long bA = g * groupBytes;
         long bB = nGroups > 1 ? bA + groupBytes : bA;
         long bC = nGroups > 2 ? bA + 2 * groupBytes : bA;
         long bD = nGroups > 3 ? bA + 3 * groupBytes : bA;
-        FloatVector accA = FloatVector.zero(F);
-        FloatVector accB = accA;
-        FloatVector accC = accA;
-        FloatVector accD = accA;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector d0 = a0;
+        FloatVector d1 = a0;
+        IntVector low = IntVector.broadcast(I, 0xFFFF);
         int step = groupBlockBytes;
-        for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, xi += 32) {
-            // column 0, then one FMA per column; loads written out here, not in helpers: a
-            // helper C2 does not inline boxes its vector
-            long q = 2L * G;
-            FloatVector xj = FloatVector.broadcast(F, x[xi]);
-            FloatVector pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).mul(xj);
-            FloatVector pB = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2F, F, 0)).mul(xj);
-            FloatVector pC = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2F, F, 0)).mul(xj);
-            FloatVector pD = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2F, F, 0)).mul(xj);
-            for (int j = 1; j < 32; j++) {
-                xj = FloatVector.broadcast(F, x[xi + j]);
-                q += G;
-                pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).fma(xj, pA);
-                pB = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bB + q, LE).convertShape(B2F, F, 0)).fma(xj, pB);
-                pC = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bC + q, LE).convertShape(B2F, F, 0)).fma(xj, pC);
-                pD = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bD + q, LE).convertShape(B2F, F, 0)).fma(xj, pD);
+        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, k0 += 16) {
+            IntVector eA = IntVector.broadcast(I, PAIR_OFFSETS);
+            IntVector oA = eA;
+            IntVector eB = eA;
+            IntVector oB = eA;
+            IntVector eC = eA;
+            IntVector oC = eA;
+            IntVector eD = eA;
+            IntVector oD = eA;
+            // written out here, not in helpers: a helper C2 does not inline boxes its vector
+            long q = 2L * GQ;
+            for (int k = 0; k < 16; k++, q += 2L * GQ) {
+                ShortVector xlo = IntVector.broadcast(I, xl[k0 + k]).reinterpretAsShorts();
+                ShortVector xhi = IntVector.broadcast(I, xh[k0 + k]).reinterpretAsShorts();
+                ShortVector bias = IntVector.broadcast(I, xb[k0 + k]).reinterpretAsShorts();
+                ShortVector v = ShortVector.fromMemorySegment(S, s, bA + q, LE);
+                IntVector t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
+                eA = eA.add(t.and(low));
+                oA = oA.add(t.lanewise(VectorOperators.LSHR, 16));
+                v = ShortVector.fromMemorySegment(S, s, bB + q, LE);
+                t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
+                eB = eB.add(t.and(low));
+                oB = oB.add(t.lanewise(VectorOperators.LSHR, 16));
+                v = ShortVector.fromMemorySegment(S, s, bC + q, LE);
+                t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
+                eC = eC.add(t.and(low));
+                oC = oC.add(t.lanewise(VectorOperators.LSHR, 16));
+                v = ShortVector.fromMemorySegment(S, s, bD + q, LE);
+                t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
+                eD = eD.add(t.and(low));
+                oD = oD.add(t.lanewise(VectorOperators.LSHR, 16));
             }
-            accA = pA.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bA, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accA);
-            accB = pB.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bB, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accB);
-            accC = pC.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bC, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accC);
-            accD = pD.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bD, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accD);
+            FloatVector dxv = FloatVector.broadcast(F, dx[b]);
+            ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+            a0 = ((FloatVector) eA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
+            a1 = ((FloatVector) oA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
+            h = ShortVector.fromMemorySegment(S, s, bB, LE);
+            b0 = ((FloatVector) eB.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b0);
+            b1 = ((FloatVector) oB.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b1);
+            h = ShortVector.fromMemorySegment(S, s, bC, LE);
+            c0 = ((FloatVector) eC.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c0);
+            c1 = ((FloatVector) oC.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c1);
+            h = ShortVector.fromMemorySegment(S, s, bD, LE);
+            d0 = ((FloatVector) eD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
+            d1 = ((FloatVector) oD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d1);
         }
-        accA.intoArray(out, o);
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + G);
         if (nGroups > 1) {
-            accB.intoArray(out, o + G);
+            b0.intoArray(out, o + GQ);
+            b1.intoArray(out, o + GQ + G);
         }
         if (nGroups > 2) {
-            accC.intoArray(out, o + 2 * G);
+            c0.intoArray(out, o + 2 * GQ);
+            c1.intoArray(out, o + 2 * GQ + G);
         }
         if (nGroups > 3) {
-            accD.intoArray(out, o + 3 * G);
+            d0.intoArray(out, o + 3 * GQ);
+            d1.intoArray(out, o + 3 * GQ + G);
         }
     }
 
     @Override
     void group(long g, Q8Activations a, float[] out, int o) {
-        float[] x = a.x;
-        int xOff = a.xOff;
-        Objects.checkFromIndexSize(xOff, blocksPerRow * 32, x.length);
-        Objects.checkFromIndexSize(o, G, out.length);
+        int[] xl = a.pairLow;
+        int[] xh = a.pairHigh;
+        int[] xb = a.pairBias;
+        float[] dx = a.scale;
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xl.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xh.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xb.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
+        Objects.checkFromIndexSize(o, GQ, out.length);
         MemorySegment s = packed;
         long bA = g * groupBytes;
-        FloatVector accA = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        IntVector low = IntVector.broadcast(I, 0xFFFF);
         int step = groupBlockBytes;
-        for (int b = 0, xi = xOff; b < blocksPerRow; b++, bA += step, xi += 32) {
-            // column 0, then one FMA per column; loads written out here, not in helpers: a
-            // helper C2 does not inline boxes its vector
-            long q = 2L * G;
-            FloatVector xj = FloatVector.broadcast(F, x[xi]);
-            FloatVector pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).mul(xj);
-            for (int j = 1; j < 32; j++) {
-                xj = FloatVector.broadcast(F, x[xi + j]);
-                q += G;
-                pA = ((FloatVector) ByteVector.fromMemorySegment(BG, s, bA + q, LE).convertShape(B2F, F, 0)).fma(xj, pA);
+        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
+            IntVector eA = IntVector.broadcast(I, PAIR_OFFSETS);
+            IntVector oA = eA;
+            long q = 2L * GQ;
+            for (int k = 0; k < 16; k++, q += 2L * GQ) {
+                ShortVector xlo = IntVector.broadcast(I, xl[k0 + k]).reinterpretAsShorts();
+                ShortVector xhi = IntVector.broadcast(I, xh[k0 + k]).reinterpretAsShorts();
+                ShortVector bias = IntVector.broadcast(I, xb[k0 + k]).reinterpretAsShorts();
+                ShortVector v = ShortVector.fromMemorySegment(S, s, bA + q, LE);
+                IntVector t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
+                eA = eA.add(t.and(low));
+                oA = oA.add(t.lanewise(VectorOperators.LSHR, 16));
             }
-            accA = pA.fma(((IntVector) ShortVector.fromMemorySegment(SG, s, bA, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(UP), accA);
+            FloatVector dxv = FloatVector.broadcast(F, dx[b]);
+            ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+            a0 = ((FloatVector) eA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
+            a1 = ((FloatVector) oA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
+                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
         }
-        accA.intoArray(out, o);
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + G);
     }
 
     @Override
     float rowScalar(long row, float[] x, int xOff) {
+        Q8Activations a = new Q8Activations();
+        if (!a.quantizeScalar(x, xOff, blocksPerRow)) {
+            return source.dotScalar(row, x, xOff);
+        }
         float acc = 0f;
         for (int b = 0; b < blocksPerRow; b++) {
-            int xi = xOff + 32 * b;
-            float p = quant(row, b, 0) * x[xi];
-            for (int j = 1; j < 32; j++) {
-                p = Math.fma(quant(row, b, j), x[xi + j], p);
+            int t = 0;
+            for (int j = 0; j < 32; j++) {
+                t += quant(row, b, j) * a.q[32 * b + j];
             }
-            acc = Math.fma(p, scale(row, b), acc);
+            float s = scaledDown(packed.get(LE_SHORT, scaleOffset(row, b))) * a.scale[b];
+            acc = Math.fma((float) t, s, acc);
         }
         return acc;
     }
 
     @Override
     float weight(long row, int col) {
-        return quant(row, col / 32, col % 32) * scale(row, col / 32);
+        return quant(row, col / 32, col % 32) * Float.float16ToFloat(packed.get(LE_SHORT, scaleOffset(row, col / 32)));
     }
 
-    private float scale(long row, int b) {
-        return scaledDown(packed.get(LE_SHORT, scaleOffset(row, b))) * UP;
-    }
-
+    /** The int8 of {@code row}, block {@code b}, column {@code column} (the even columns' bytes are stored plus 128). */
     private byte quant(long row, int b, int column) {
-        return packed.get(ValueLayout.JAVA_BYTE, quantOffset(row, b, column));
+        byte stored = packed.get(ValueLayout.JAVA_BYTE, quantOffset(row, b, column));
+        return column % 2 == 0 ? (byte) (stored ^ 0x80) : stored;
     }
 }

@@ -23,27 +23,28 @@ import jdk.incubator.vector.VectorSpecies;
  * rows of each matrix are cut into groups and each group's blocks are stored column by column, so
  * that one vector load holds the same weight of every row of the group. The matvec then broadcasts
  * one activation per weight column and multiplies it into a vector of row sums: no horizontal
- * sums and no per-row scale broadcast. One kernel call streams four groups (four prefetch streams
- * sharing each broadcast activation).
+ * sums and no per-row scale broadcast. One kernel call streams four groups (sharing each broadcast
+ * activation). Both formats use groups of {@code 2 * G} rows (a short vector's lanes, 32 with
+ * AVX-512), fp16 scales decoded exactly in the kernel, and the integer dots of ggml
+ * ({@code ggml_vec_dot_q4_0_q8_0}, {@code ggml_vec_dot_q8_0_q8_0}): the activations are quantized
+ * per block to int8 ({@link Q8Activations}) and each block's sum is exact in integer lanes. A matrix
+ * whose rows are not whole groups gets zero rows of padding.
  * <ul>
- *   <li>{@link RepackedQ8_0}: groups of {@link #G} rows (the float vector's lanes, 16 with AVX-512), fp16
- *   scales decoded exactly in the kernel, float arithmetic on the float activations: about 3 vector
- *   operations per 16 weights, memory-bound. 34 bytes per block, as mapped (f32 scales, 36 bytes, were
- *   slower: {@code KernelProbe matvec} 2.09 against 1.56 ns per block in cache, 1.87 against 1.66
- *   from DRAM on 2 threads, medians of 5 alternating runs).</li>
- *   <li>{@link RepackedQ4_0}: groups of {@code 2 * G} rows (a short vector's lanes), fp16 scales, and the
- *   integer dot of ggml ({@code ggml_vec_dot_q4_0_q8_0}): the activations are quantized per block to
- *   int8 ({@link Q8Activations}) and each block's sum is exact in 16-bit lanes, about 7 vector
- *   operations per 64 weights where float arithmetic needs 14. 18 bytes per block, as mapped; a
- *   matrix whose rows are not whole groups gets zero rows of padding.</li>
+ *   <li>{@link RepackedQ8_0}: 34 bytes per block, as mapped; the two int8 of a column pair in one short,
+ *   about 9 vector operations per 64 weights, none of them a shuffle. The float kernel it replaced
+ *   (groups of {@code G} rows, float activations, 12 operations per 64 weights, four of them
+ *   byte-widening shuffles) ran at 1.29 ns per block in cache and 1.06 from DRAM on 2 threads
+ *   against 0.62 and 0.82 now ({@code KernelProbe matvec}, Zen 5 VM, tenth session).</li>
+ *   <li>{@link RepackedQ4_0}: 18 bytes per block, as mapped; each block's sum exact in 16-bit lanes,
+ *   about 7 vector operations per 64 weights where float arithmetic needs 14.</li>
  * </ul>
  * {@code KernelProbe matvec} measures both against the mapped kernels ({@link Q8_0Tensor},
  * {@link Q4_0Tensor}). The copy lives off the Java heap ({@link LargePages}); the mapped file is
  * read once to make it.
  *
- * <p>Layout: a group's block is its scales (row order), then its quant columns: Q8_0: {@code G}
- * fp16 scales, 32 columns of {@code G} int8 ({@code q[j]} of every row); Q4_0: {@code 2 * G} fp16
- * scales, 16 columns of {@code 2 * G} bytes, the mapped byte {@code j} of each row (low nibble
+ * <p>Layout: a group's block is its {@code 2 * G} fp16 scales (row order), then its quants: Q8_0: 16
+ * column pairs of {@code 2 * G} shorts ({@link RepackedQ8_0} gives the lanes and the bytes); Q4_0:
+ * 16 columns of {@code 2 * G} bytes, the mapped byte {@code j} of each row (low nibble
  * {@code q[j]}, high nibble {@code q[j + 16]}). The groups of each matrix form runs of
  * {@link #MAX_GROUPS} (fewer at the matrix's end), the groups one kernel call computes; the run of
  * groups {@code k0 ..} of matrix {@code m} starts at {@code (m * groupsPerMatrix + k0) * groupBytes}.
@@ -53,17 +54,17 @@ import jdk.incubator.vector.VectorSpecies;
  * the run's start, holding the {@code n} groups' scales, then column by column the {@code n} groups'
  * bytes of that column ({@link #scaleOffset}, {@link #quantOffset}). On 2 threads of an AMD EPYC
  * (Zen 5) VM the Q4_0 kernel read a 1 GiB matrix at 0.32-0.34 ns per block this way against
- * 0.41-0.51 group by group, while the same interleaving slowed Q8_0 down from 0.85-0.87 to
- * 1.03-1.42 ns (scratch probes, benchmarks/README.md).
+ * 0.41-0.51 group by group, while the same interleaving slowed the float Q8_0 kernel down from
+ * 0.85-0.87 to 1.03-1.42 ns (scratch probes, benchmarks/README.md).
  *
  * <p>The tensor keeps the mapped tensor it was made from: {@link #data()} returns the mapped bytes
  * (the file's layout, for writers and byte counts), and {@link #matmul} (prefill, many tokens per
  * weight) runs the mapped tensor's tiled path. Each output of {@link #dot}, {@link #dotRows} and
  * {@link #matvec} is computed by one kernel in one order whatever the thread count, the run of
- * rows or the group's neighbours, and equals {@link #dotScalar} bit for bit. Q8_0 differs from the
- * mapped kernels' float sums only in summation order; Q4_0 by the rounding of the activations to
- * int8 (as llama.cpp's CPU backend does), and activations it cannot represent (a block with a
- * non-finite or huge value) go through the mapped tensor instead.
+ * rows or the group's neighbours, and equals {@link #dotScalar} bit for bit. Both differ from the
+ * mapped kernels' float sums by the rounding of the activations to int8 (as llama.cpp's CPU
+ * backend does), and activations they cannot represent (a block with a non-finite or huge value)
+ * go through the mapped tensor instead.
  */
 public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8_0, RepackedQ4_0 {
 
@@ -76,7 +77,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     static final VectorOperators.Conversion<Short, Integer> S2I = VectorOperators.S2I;
     /** Keeps the sign and the shifted exponent and mantissa of an fp16 moved left by 13 bits. */
     static final int SIGN_AND_MAGNITUDE = 0x8FFFE000;
-    /** Rows per Q8_0 group: one float vector's lanes. */
+    /** A float vector's lanes: groups are {@code 2 * G} rows (a short vector's lanes). */
     public static final int G = F.length();
     /** Loads of {@code G} bytes, widened to one float vector. */
     static final VectorSpecies<Byte> BG = G == 8 || G == 16
@@ -114,11 +115,11 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     }
 
     private static int rowsPerGroup(DType type) {
-        return type == DType.Q8_0 ? G : 2 * G;
+        return 2 * G; // both formats: one short vector's lanes
     }
 
     private static int groupBlockBytes(DType type) {
-        return type == DType.Q8_0 ? (2 + 32) * G : (2 + 16) * 2 * G;
+        return type == DType.Q8_0 ? (2 + 32) * 2 * G : (2 + 16) * 2 * G;
     }
 
     /** Rows of each matrix of {@code t}: its second-to-last dimension. */
@@ -139,15 +140,14 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     }
 
     /**
-     * Whether {@code t} can be repacked: Q8_0 with every matrix (the last two dimensions) a whole
-     * number of {@link #G}-row groups, or Q4_0 of any shape of rank 2 or more, and a vector of 8 or
-     * 16 float lanes.
+     * Whether {@code t} can be repacked: Q8_0 or Q4_0 of any shape of rank 2 or more (each matrix
+     * padded to whole groups), and a vector of 8 or 16 float lanes.
      */
     public static boolean supports(Tensor t) {
         if (BG == null || !(t instanceof Q8_0Tensor || t instanceof Q4_0Tensor) || t.shape().rank() < 2) {
             return false;
         }
-        return t instanceof Q4_0Tensor ? matrixRows(t) > 0 : matrixRows(t) % G == 0;
+        return matrixRows(t) > 0;
     }
 
     /** Bytes the repacked copy of {@code t} takes ({@link #supports} must hold). */
@@ -167,7 +167,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     public static RepackedTensor of(Tensor t, Arena arena) {
         if (!supports(t)) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' (" + t.type() + " " + t.shape()
-                    + ") cannot be repacked: Q8_0 with rows a multiple of " + G + ", or Q4_0, only");
+                    + ") cannot be repacked: Q8_0 or Q4_0 matrices only");
         }
         QuantizedTensor q = (QuantizedTensor) t;
         MemorySegment dst = LargePages.allocate(packedBytes(t), arena);
@@ -195,7 +195,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
                 MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, first * rowBytes, rows, 0, n * rowBytes);
                 for (int b = 0; b < r.blocksPerRow; b++) {
                     if (q8) {
-                        RepackedQ8_0.packBlock(t.name(), first, rows, b, out, b * gbb);
+                        RepackedQ8_0.packBlock(t.name(), first, n, rows, b, out, b * gbb);
                     } else {
                         RepackedQ4_0.packBlock(t.name(), first, n, rows, b, out, b * gbb);
                     }
@@ -480,7 +480,9 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     final long quantOffset(long row, int b, int column) {
         long g = groupOf(row);
         if (!interleaved) {
-            return groupBlock(g, b) + 2L * rowsPerGroup + (long) column * rowsPerGroup + laneOf(row);
+            // Q8_0: column pairs of shorts, the even column the low byte
+            return groupBlock(g, b) + 2L * rowsPerGroup + (long) (column / 2) * 2 * rowsPerGroup
+                    + 2L * RepackedQ8_0.shortLane(laneOf(row)) + column % 2;
         }
         int n = runGroups(g);
         return runBlock(g, b) + 2L * n * rowsPerGroup + ((long) column * n + g - runStart(g)) * rowsPerGroup + laneOf(row);

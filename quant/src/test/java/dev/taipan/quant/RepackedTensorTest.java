@@ -26,10 +26,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link RepackedTensor} against the mapped Q8_0/Q4_0 tensor it was made from, on random blocks
- * with finite fp16 scales and shapes of whole groups and (Q4_0) of padded ones: dequantization
+ * with finite fp16 scales and shapes of whole groups and of padded ones: dequantization
  * ({@code row}, {@code get}) bit for bit; {@code dot} equal to its scalar twin bit for bit and to a
- * float64 dot of the dequantized row within {@code 1e-6 * sum|w * x|} (Q4_0: plus the rounding of
- * each activation to int8, {@code sum |w| * d / 2}); {@code dotRows} over runs
+ * float64 dot of the dequantized row within {@code 1e-6 * sum|w * x|} plus the rounding of
+ * each activation to int8, {@code sum |w| * d / 2}; {@code dotRows} over runs
  * aligned and unaligned to the groups, and {@code matvec} with 1 and 3 threads, equal to
  * {@code dot} bit for bit; prefill {@code matmul} equal to the source's; 3-D slices; the
  * documented byte layout; what {@code supports} accepts; bounds. Arenas are shared: {@code of}
@@ -37,22 +37,22 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RepackedTensorTest {
     private static final int G = RepackedTensor.G;
+    /** The activations' block scale for a block of +-3: 3 / 127 rounded to fp16, as ggml stores it. */
+    private static final double D16 = Float.float16ToFloat(Float.floatToFloat16(3f / 127f));
     private static final ValueLayout.OfShort LE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> b = Stream.builder();
         for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
-            // 9G rows: runs of four groups and single ones (Q8_0: 4 + 4 + 1; Q4_0: 4 + a padded one)
+            // groups of 2G rows; 9G rows: a run of four groups and a padded one
             for (Shape shape : new Shape[] {Shape.of(G, 32), Shape.of(3L * G, 96), Shape.of(5L * G, 64),
-                    Shape.of(9L * G, 64), Shape.of(3, 2L * G, 64)}) {
+                    Shape.of(9L * G, 64), Shape.of(3, 2L * G, 64), Shape.of(20L * G, 64)}) {
                 b.add(Arguments.of(type, shape));
             }
-            if (type == DType.Q4_0) {
-                // matrices padded to whole groups of 2G rows
-                b.add(Arguments.of(type, Shape.of(3L * G + 5, 64)));
-                b.add(Arguments.of(type, Shape.of(3, G + 3, 64)));
-            }
+            // matrices padded to whole groups of 2G rows
+            b.add(Arguments.of(type, Shape.of(3L * G + 5, 64)));
+            b.add(Arguments.of(type, Shape.of(3, G + 3, 64)));
         }
         return b.build();
     }
@@ -124,14 +124,13 @@ class RepackedTensorTest {
                         double p = (double) w[c] * x[xOff + c];
                         exact += p;
                         mag += Math.abs(p);
-                        if (type == DType.Q4_0) {
-                            // |x - q * d| <= d / 2 per activation, d = amax / 127 of its block
-                            double amax = 0;
-                            for (int j = c / 32 * 32; j < c / 32 * 32 + 32; j++) {
-                                amax = Math.max(amax, Math.abs(x[xOff + j]));
-                            }
-                            rounding += Math.abs(w[c]) * amax / 127 * 0.5 * 1.0001;
+                        // |x - q * d16| <= d / 2 + 127 * |d - d16| <= d * (1/2 + 127 * 2^-12) per activation,
+                        // d = amax / 127 of its block, d16 = d rounded to fp16 (as ggml stores it)
+                        double amax = 0;
+                        for (int j = c / 32 * 32; j < c / 32 * 32 + 32; j++) {
+                            amax = Math.max(amax, Math.abs(x[xOff + j]));
                         }
+                        rounding += Math.abs(w[c]) * amax / 127 * (0.5 + 127 * 0x1p-12) * 1.0001;
                     }
                     double bound = 1e-6 * mag + rounding + Double.MIN_NORMAL;
                     assertTrue(Math.abs(dot - exact) <= bound, where + ": " + dot + " vs exact " + exact);
@@ -230,21 +229,23 @@ class RepackedTensorTest {
             QuantizedTensor src = source(type, shape, 10, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
             assertSame(src.data(), rep.data());
-            // per 32 weights: an fp16 scale and 32 int8 (Q8_0) or 16 bytes of nibbles (Q4_0, each
-            // matrix padded to whole groups of 2G rows): the mapped bytes
+            // per 32 weights: an fp16 scale and 32 int8 (Q8_0) or 16 bytes of nibbles (Q4_0), each
+            // matrix padded to whole groups of 2G rows: the mapped bytes
             long matrixRows = shape.dim(shape.rank() - 2);
             long matrices = shape.elementCount() / shape.cols() / matrixRows;
-            long want = type == DType.Q8_0 ? shape.elementCount() / 32 * 34
-                    : matrices * ((matrixRows + 2 * G - 1) / (2 * G)) * 2 * G * (shape.cols() / 32) * 18;
+            long want = matrices * ((matrixRows + 2 * G - 1) / (2 * G)) * 2 * G * (shape.cols() / 32) * type.blockBytes();
             assertEquals(want, RepackedTensor.packedBytes(src));
             assertEquals(want, rep.packed().byteSize());
         }
     }
 
     /**
-     * The layout of the class Javadoc: per group and block, the fp16 scales (Q8_0: G; Q4_0: 2G)
-     * then the quant columns; Q4_0 interleaves the groups of each run of four (scales first, then
-     * column by column); Q4_0's padding rows have scale 0 and nibbles 8.
+     * The layout of the class Javadocs: per group of 2G rows and block, the 2G fp16 scales (row
+     * order), then the quants. Q4_0: 16 columns of 2G mapped bytes, the groups of each run of four
+     * interleaved (scales first, then column by column), padding rows with scale 0 and nibbles 8.
+     * Q8_0: groups one after the other, 16 column pairs of 2G shorts, row {@code i} in short lane
+     * {@code 2i} and row {@code G + i} in lane {@code 2i + 1}, the even column's int8 plus 128 in the
+     * low byte and the odd column's in the high byte; padding rows have scale 0 and weights 0.
      */
     @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_0"})
@@ -252,20 +253,21 @@ class RepackedTensorTest {
         try (Arena arena = Arena.ofShared()) {
             int blocksPerRow = 3;
             boolean q8 = type == DType.Q8_0;
-            int perGroup = q8 ? G : 2 * G;
-            // six groups: Q4_0 interleaves a run of four, then a run of two
-            long rows = q8 ? 6L * G : 10L * G + 7;
+            int perGroup = 2 * G;
+            // six groups, the last padded: Q4_0 interleaves a run of four, then a run of two
+            long rows = 10L * G + 7;
             QuantizedTensor src = source(type, Shape.of(rows, 32 * blocksPerRow), 11, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
             assertEquals(perGroup, rep.rowsPerGroup());
-            int quantColumns = q8 ? 32 : 16;
+            int quantBytes = q8 ? 32 : 16;
             int scaleBytes = 2;
-            long groupBlockBytes = (long) (scaleBytes + quantColumns) * perGroup;
+            long groupBlockBytes = (long) (scaleBytes + quantBytes) * perGroup;
             MemorySegment mapped = src.data();
             MemorySegment packed = rep.packed();
             long paddedRows = (rows + perGroup - 1) / perGroup * perGroup;
-            assertEquals(paddedRows * blocksPerRow * (scaleBytes + quantColumns), packed.byteSize());
+            assertEquals(paddedRows * blocksPerRow * (scaleBytes + quantBytes), packed.byteSize());
             for (long r = 0; r < paddedRows; r++) {
+                int lane = (int) (r % perGroup);
                 for (int b = 0; b < blocksPerRow; b++) {
                     long block = r * src.rowBytes() + (long) b * type.blockBytes();
                     long k = r / perGroup;
@@ -275,11 +277,20 @@ class RepackedTensorTest {
                     long at = q8 ? (k * blocksPerRow + b) * groupBlockBytes : (k0 * blocksPerRow + b * n) * groupBlockBytes;
                     String where = type + " row " + r + " block " + b;
                     short d = r < rows ? mapped.get(LE_SHORT, block) : 0;
-                    assertEquals(d, packed.get(LE_SHORT, at + i * scaleBytes * perGroup + 2 * (r % perGroup)), where + " scale");
-                    for (int j = 0; j < quantColumns; j++) {
-                        byte want = r < rows ? mapped.get(ValueLayout.JAVA_BYTE, block + 2 + j) : (byte) 0x88;
-                        long column = n * scaleBytes * perGroup + (j * n + i) * perGroup;
-                        assertEquals(want, packed.get(ValueLayout.JAVA_BYTE, at + column + r % perGroup), where + " column " + j);
+                    assertEquals(d, packed.get(LE_SHORT, at + i * scaleBytes * perGroup + 2 * lane), where + " scale");
+                    for (int j = 0; j < quantBytes; j++) {
+                        byte source = r < rows ? mapped.get(ValueLayout.JAVA_BYTE, block + 2 + j) : 0;
+                        long offset;
+                        byte want;
+                        if (q8) {
+                            int shortLane = lane < G ? 2 * lane : 2 * (lane - G) + 1;
+                            offset = at + (long) scaleBytes * perGroup + (j / 2) * 2L * perGroup + 2L * shortLane + j % 2;
+                            want = j % 2 == 0 ? (byte) (source + 128) : source;
+                        } else {
+                            offset = at + n * scaleBytes * perGroup + (j * n + i) * perGroup + lane;
+                            want = r < rows ? source : (byte) 0x88;
+                        }
+                        assertEquals(want, packed.get(ValueLayout.JAVA_BYTE, offset), where + " column " + j);
                     }
                 }
             }
@@ -291,7 +302,7 @@ class RepackedTensorTest {
     void slicesOfA3dTensorAreItsRepackedMatrices(DType type) {
         Random rnd = new Random(12);
         int experts = 3;
-        int rowsPerMatrix = type == DType.Q4_0 ? G + 3 : 2 * G;
+        int rowsPerMatrix = G + 3;
         try (Arena arena = Arena.ofShared(); Parallel three = Parallel.create(3)) {
             QuantizedTensor src = source(type, Shape.of(experts, rowsPerMatrix, 64), 13, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
@@ -327,17 +338,16 @@ class RepackedTensorTest {
     }
 
     @Test
-    void supportsQ8_0WithWholeGroupsAndAnyQ4_0Matrix() {
+    void supportsQ8_0AndQ4_0MatricesOfAnyRowCount() {
         try (Arena arena = Arena.ofShared()) {
-            assertTrue(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G, 32), 14, arena)));
-            assertTrue(RepackedTensor.supports(source(DType.Q4_0, Shape.of(4L * G, 64), 14, arena)));
-            assertTrue(RepackedTensor.supports(source(DType.Q8_0, Shape.of(2, G, 32), 14, arena)));
-            assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G + 1, 32), 14, arena)));
-            assertTrue(RepackedTensor.supports(source(DType.Q4_0, Shape.of(G / 2, 32), 14, arena)));
-            assertTrue(RepackedTensor.supports(source(DType.Q4_0, Shape.of(2, 3, 32), 14, arena)));
-            // 2 matrices of G/2 rows: G rows in all, but no matrix is a whole group
-            assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(2, G / 2, 32), 14, arena)));
-            assertFalse(RepackedTensor.supports(source(DType.Q8_0, Shape.of(G * 32L), 14, arena)));
+            for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
+                assertTrue(RepackedTensor.supports(source(type, Shape.of(G, 32), 14, arena)));
+                assertTrue(RepackedTensor.supports(source(type, Shape.of(4L * G, 64), 14, arena)));
+                assertTrue(RepackedTensor.supports(source(type, Shape.of(2, G, 32), 14, arena)));
+                assertTrue(RepackedTensor.supports(source(type, Shape.of(G + 1, 32), 14, arena)));
+                assertTrue(RepackedTensor.supports(source(type, Shape.of(2, 3, 32), 14, arena)));
+                assertFalse(RepackedTensor.supports(source(type, Shape.of(G * 32L), 14, arena)), "rank 1");
+            }
             assertFalse(RepackedTensor.supports(F32Tensor.of("f32.w", Shape.of(G, 32), new float[G * 32])));
             Tensor q4k = TensorFactory.create("q4k.w", DType.Q4_K, Shape.of(G, 256),
                     VectorScalarTwinTest.randomBlocks(DType.Q4_K, G, new Random(15), arena));
@@ -350,11 +360,11 @@ class RepackedTensorTest {
     @Test
     void ofAnUnsupportedTensorNamesIt() {
         try (Arena arena = Arena.ofShared()) {
-            Tensor odd = TensorFactory.create("blk.3.attn_k.weight", DType.Q8_0, Shape.of(G + 1, 32),
-                    VectorScalarTwinTest.randomBlocks(DType.Q8_0, G + 1, new Random(16), arena));
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RepackedTensor.of(odd, arena));
-            assertTrue(e.getMessage().contains("'blk.3.attn_k.weight'"), e.getMessage());
-            assertTrue(e.getMessage().contains("multiple of " + G), e.getMessage());
+            Tensor vector = TensorFactory.create("blk.3.attn_k.bias", DType.Q8_0, Shape.of(64),
+                    VectorScalarTwinTest.randomBlocks(DType.Q8_0, 2, new Random(16), arena));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RepackedTensor.of(vector, arena));
+            assertTrue(e.getMessage().contains("'blk.3.attn_k.bias'"), e.getMessage());
+            assertTrue(e.getMessage().contains("Q8_0 or Q4_0 matrices only"), e.getMessage());
             Tensor f32 = F32Tensor.of("output_norm.weight", Shape.of(G, 32), new float[G * 32]);
             e = assertThrows(IllegalArgumentException.class, () -> RepackedTensor.of(f32, arena));
             assertTrue(e.getMessage().contains("'output_norm.weight'"), e.getMessage());
@@ -410,13 +420,17 @@ class RepackedTensorTest {
                     float[] out = new float[(int) rows];
                     rep.matvec(out, x, two);
                     for (long r = 0; r < rows; r++) {
-                        // every activation is exactly 127 * d: the integer sum is +-32512 (even rows) or +-28448
+                        // every activation is quantized to +-127: the integer sum is +-32512 (even rows) or +-28448
                         double d = r % 3 == 0 ? -0.5 : 0.25;
                         double want = 0;
+                        double mag = 0;
                         for (int c = 0; c < cols; c++) {
-                            want += (r % 2 == 0 ? -8 : 7) * d * x[c];
+                            double p = (r % 2 == 0 ? -8 : 7) * d * Math.signum(x[c]) * 127 * D16;
+                            want += p;
+                            mag += Math.abs(p);
                         }
-                        assertEquals((float) want, rep.dot(r, x, 0), "row " + r);
+                        // only float rounding: a wrapped 16-bit sum would be off by thousands of d * d16
+                        assertEquals(want, rep.dot(r, x, 0), 1e-6 * mag, "row " + r);
                         assertEquals(rep.dot(r, x, 0), out[(int) r], "matvec row " + r);
                         assertEquals(rep.dot(r, x, 0), rep.dotScalar(r, x, 0), "scalar twin row " + r);
                     }
@@ -425,11 +439,67 @@ class RepackedTensorTest {
         }
     }
 
+    /**
+     * Q8_0 pair sums at the ends of the 16-bit range: weights -128 (even rows) and 127 (odd rows)
+     * with every activation quantized to -127 or 127 make each column pair's sum +-32512 or
+     * +-32258 and each block's sum +-520192 or +-516128; a wrapped or misplaced 16-bit lane would be
+     * off by thousands.
+     */
     @Test
-    void q4_0ActivationsItCannotQuantizeGoThroughTheMappedTensor() {
+    void q8_0PairSumsAtTheInt16LimitAreExact() {
+        int cols = 64;
+        try (Arena arena = Arena.ofShared()) {
+            long rows = 2L * G + 3;
+            MemorySegment bytes = arena.allocate(rows * 2 * 34);
+            for (long r = 0; r < rows; r++) {
+                for (int b = 0; b < 2; b++) {
+                    long at = (r * 2 + b) * 34;
+                    bytes.set(LE_SHORT, at, Float.floatToFloat16(r % 3 == 0 ? -0.5f : 0.25f));
+                    for (int j = 0; j < 32; j++) {
+                        bytes.set(ValueLayout.JAVA_BYTE, at + 2 + j, (byte) (r % 2 == 0 ? -128 : 127));
+                    }
+                }
+            }
+            QuantizedTensor src = (QuantizedTensor) TensorFactory.create("w", DType.Q8_0, Shape.of(rows, cols), bytes);
+            RepackedTensor rep = RepackedTensor.of(src, arena);
+            float[] plus = new float[cols];
+            float[] minus = new float[cols];
+            float[] mixed = new float[cols];
+            for (int c = 0; c < cols; c++) {
+                plus[c] = 3f;
+                minus[c] = -3f;
+                mixed[c] = c < 32 ? -3f : 3f;
+            }
+            try (Parallel two = Parallel.create(2)) {
+                for (float[] x : new float[][] {plus, minus, mixed}) {
+                    float[] out = new float[(int) rows];
+                    rep.matvec(out, x, two);
+                    for (long r = 0; r < rows; r++) {
+                        double d = r % 3 == 0 ? -0.5 : 0.25;
+                        double want = 0;
+                        double mag = 0;
+                        for (int c = 0; c < cols; c++) {
+                            double p = (r % 2 == 0 ? -128 : 127) * d * Math.signum(x[c]) * 127 * D16;
+                            want += p;
+                            mag += Math.abs(p);
+                        }
+                        // every activation is quantized to +-127 * d16: only float rounding remains
+                        float dot = rep.dot(r, x, 0);
+                        assertEquals(want, dot, 1e-6 * mag, "row " + r);
+                        assertEquals(dot, out[(int) r], "matvec row " + r);
+                        assertEquals(dot, rep.dotScalar(r, x, 0), "scalar twin row " + r);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void activationsItCannotQuantizeGoThroughTheMappedTensor(DType type) {
         Random rnd = new Random(20);
         try (Arena arena = Arena.ofShared(); Parallel two = Parallel.create(2)) {
-            QuantizedTensor src = source(DType.Q4_0, Shape.of(3L * G + 1, 96), 21, arena);
+            QuantizedTensor src = source(type, Shape.of(3L * G + 1, 96), 21, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
             int rows = Math.toIntExact(src.rows());
             for (float odd : new float[] {Float.NaN, Float.POSITIVE_INFINITY, 5.0e6f}) {

@@ -22,11 +22,13 @@ public record LoadOptions(int threads, int contextLength, int maxBatch, KernelCh
 
     /**
      * How Q8_0 and Q4_0 matrices are held. {@code REPACKED} (the default, like llama.cpp's CPU
-     * repack buffers): a copy in groups of 16 (Q8_0) or 32 (Q4_0) rows made at load
-     * ({@code dev.taipan.quant.RepackedTensor}), which one-token decode reads two to three times as
-     * fast, Q4_0 with the activations rounded to int8 as llama.cpp does; it costs off-heap memory
+     * repack buffers): a copy in groups of 32 rows (with AVX-512) made at load
+     * ({@code dev.taipan.quant.RepackedTensor}), which one-token decode reads two to five times as
+     * fast, with the activations rounded to int8 per block of 32 (fp16 scale) as llama.cpp's CPU
+     * backend does, so that Q8_0 decode gives llama.cpp's own Q8_0 logits; it costs off-heap memory
      * the size of those matrices, and prefill still reads the mapped file (f32 activations).
-     * {@code MAPPED}: only the memory-mapped file (llama.cpp's {@code --no-repack}).
+     * {@code MAPPED}: only the memory-mapped file (llama.cpp's {@code --no-repack}), f32
+     * activations in decode too.
      */
     public enum WeightLayout { REPACKED, MAPPED }
 

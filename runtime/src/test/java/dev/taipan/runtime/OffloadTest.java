@@ -24,7 +24,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Layers offloaded to OpenCL ({@link LoadOptions#withGpuLayers}) give the CPU backend's logits:
  * every layer and the output matrix on the device, the GGUF fixtures (README §1) F32 and Q8_0, MoE
  * and hybrid, fed as one batch (device matmul) and token by token (device matvec), within the
- * fixtures' F32 tolerance 1e-4 * max(1, max|logit|) of both the CPU run and llama.cpp's logits.
+ * fixtures' F32 tolerance 1e-4 * max(1, max|logit|) of both the CPU run and llama.cpp's logits. The
+ * device computes with f32 activations, so the CPU run it is held to uses the mapped weights
+ * ({@link LoadOptions.WeightLayout#MAPPED}); the default repacked decode rounds Q8_0 activations to
+ * int8 as llama.cpp's CPU backend does (RepackedWeightsTest).
  * Runs on any OpenCL platform (PoCL in CI) and skips, saying why, where there is none.
  */
 class OffloadTest {
@@ -69,7 +72,7 @@ class OffloadTest {
         int[] tokens = ref.tokens();
         float[][] cpuBatch;
         float[][] cpuSteps;
-        try (Model cpu = Taipan.load(GGUF.resolve(model), options(0))) {
+        try (Model cpu = Taipan.load(GGUF.resolve(model), options(0).withWeights(LoadOptions.WeightLayout.MAPPED))) {
             assertFalse(cpu.source().find("blk.0.ffn_down_exps.weight").orElse(cpu.source().get("output.weight"))
                     instanceof OpenClTensor, "gpu layers 0 places nothing on the device");
             cpuBatch = logits(cpu, tokens, false);

@@ -24,8 +24,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The tiny presets of {@link SsmSyntheticModels} load through {@link Taipan#load} with the layer
  * kinds their shape asks for, give finite logits that depend on the input, and decoding token by
  * token gives the logits of one batched prefill: within {@code 1e-4} of the largest logit, or for
- * Q4_0 within {@code 1e-2}, because decode rounds the activations of Q4_0 matrices to int8 as
- * llama.cpp does (the repacked kernel) and prefill keeps them in f32.
+ * Q8_0 and Q4_0 within {@code 5e-2}, because decode rounds the activations of those matrices to
+ * int8 as llama.cpp does (the repacked kernels) and prefill keeps them in f32; in these random
+ * models of 64-wide rows that moves logits by up to about 2.5 % of the largest (how exactly decode
+ * then follows llama.cpp is runtime's RepackedWeightsTest, at 1e-4).
  */
 class SsmSyntheticModelsTest {
     private static final int[] TOKENS = {5, 17, 299, 0, 42, 7, 123};
@@ -50,7 +52,7 @@ class SsmSyntheticModelsTest {
             float[][] batch = m.newSession(Sampling.greedy()).logits(TOKENS);
             Session step = m.newSession(Sampling.greedy());
             float scale = 0;
-            float tolerance = type.equals("Q4_0") ? 1e-2f : 1e-4f;
+            float tolerance = type.equals("F32") ? 1e-4f : 5e-2f;
             for (int t = 0; t < TOKENS.length; t++) {
                 float[] logits = step.decode(TOKENS[t]);
                 for (int v = 0; v < logits.length; v++) {

@@ -19,16 +19,20 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The synthetic model writer and {@code taipan bench} on the tiny qwen3moe preset. */
 class BenchCommandTest {
 
+    /** Mapped weights: decode and prefill both use f32 activations, so they agree to 1e-4. */
     @Test
     void syntheticModelLoadsAndPrefillEqualsStepwiseDecode(@TempDir Path dir) {
         Path file = dir.resolve("tiny-q8.gguf");
         SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, DType.Q8_0, 7, file);
         int[] tokens = {1, 300, 301, 5, 511, 260};
-        LoadOptions opts = LoadOptions.defaults().withThreads(1).withContextLength(16).withMaxBatch(8);
+        LoadOptions opts = LoadOptions.defaults().withThreads(1).withContextLength(16).withMaxBatch(8)
+                .withWeights(LoadOptions.WeightLayout.MAPPED);
         try (Model m = Taipan.load(file, opts)) {
             assertEquals("qwen3moe", m.architecture());
             assertEquals(512, m.vocabSize());
@@ -49,17 +53,18 @@ class BenchCommandTest {
     }
 
     /**
-     * Q4_0: decode runs the repacked integer kernel (activations rounded to int8 per block of 32,
-     * as llama.cpp does), prefill the mapped tiled path (f32 activations). The rounding moves each
-     * matvec output by about 0.5 % of its rms ({@code amax / 127 / sqrt(12)} per activation, amax
-     * about 2.3 rms), and through two layers and the output the logits of this random model by
-     * 1.5-1.9 % of the largest one, so the two paths must agree within 3 % of it (1e-4 for Q8_0,
-     * where both paths use f32 activations), and the greedy choice must agree at every position.
+     * Repacked Q8_0 and Q4_0 (the default): decode runs the repacked integer kernels (activations
+     * rounded to int8 per block of 32, as llama.cpp does), prefill the mapped tiled path (f32
+     * activations). The rounding moves each matvec output by about 0.5 % of its rms
+     * ({@code amax / 127 / sqrt(12)} per activation, amax about 2.3 rms), and through two layers and
+     * the output the logits of this random model by 1.5-1.9 % of the largest one (Q4_0), so the two
+     * paths must agree within 3 % of it, and the greedy choice must agree at every position.
      */
-    @Test
-    void q4_0StepwiseDecodeIsCloseToPrefill(@TempDir Path dir) {
-        Path file = dir.resolve("tiny-q4.gguf");
-        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, DType.Q4_0, 7, file);
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void repackedStepwiseDecodeIsCloseToPrefill(DType type, @TempDir Path dir) {
+        Path file = dir.resolve("tiny.gguf");
+        SyntheticModels.write(SyntheticModels.QWEN3MOE_TINY, type, 7, file);
         int[] tokens = {1, 300, 301, 5, 511, 260};
         LoadOptions opts = LoadOptions.defaults().withThreads(2).withContextLength(16).withMaxBatch(8);
         try (Model m = Taipan.load(file, opts)) {

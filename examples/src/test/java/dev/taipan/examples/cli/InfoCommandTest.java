@@ -3,6 +3,7 @@ package dev.taipan.examples.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taipan.quant.RepackedTensor;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -38,9 +39,12 @@ class InfoCommandTest {
         long active = total - experts / 2;
         long q8 = listed.stream().filter(t -> t.type().equals("Q8_0")).count();
         long weights = listed.stream().mapToLong(Listed::bytes).sum();
-        // the decode copy: every Q8_0 matrix but the two of 262 rows (not whole row groups), 34 bytes per block
-        long copy = listed.stream().filter(t -> t.type().equals("Q8_0") && !t.name().equals("token_embd.weight")
-                && !t.name().equals("output.weight")).mapToLong(t -> t.elements() / 32 * 34).sum();
+        // the decode copy: every Q8_0 matrix but the embedding (read a row at a time), 34 bytes per
+        // block, the 262-row output padded to whole groups of 2G rows
+        int group = 2 * RepackedTensor.G;
+        long copy = listed.stream().filter(t -> t.type().equals("Q8_0") && !t.name().equals("token_embd.weight"))
+                .mapToLong(t -> (t.name().equals("output.weight") ? t.elements() / 262 * ((262 + group - 1) / group * group)
+                        : t.elements()) / 32 * 34).sum();
         long cache = 4096L * 2 * 2 * 2 * 16 * 4; // tokens x layers x (K, V) x kv heads x head_dim x 4 bytes
 
         Path file = FIXTURES.resolve("tiny-qwen2moe-q8_0.gguf");

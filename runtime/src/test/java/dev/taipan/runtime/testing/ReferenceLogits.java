@@ -97,34 +97,6 @@ public final class ReferenceLogits {
         }
     }
 
-    /**
-     * Q8_0 rule for an engine that quantizes the activations of Q8_0 products to int8 as ggml does
-     * (compared with {@code -q8_0.logits.txt}): at every position max|diff| <= tolRange * (max ref -
-     * min ref), and the same argmax unless the reference's top two are closer than twice the
-     * observed difference.
-     */
-    public void assertMatchesQ8(float[][] actual, double tolRange) {
-        assertEquals(logits.length, actual.length, file + ": number of positions");
-        for (int p = 0; p < logits.length; p++) {
-            float[] ref = logits[p];
-            float[] got = actual[p];
-            assertEquals(ref.length, got.length, file + ": vocab size at position " + p);
-            double max = Double.NEGATIVE_INFINITY;
-            double min = Double.POSITIVE_INFINITY;
-            double diff = 0;
-            for (int i = 0; i < ref.length; i++) {
-                max = Math.max(max, ref[i]);
-                min = Math.min(min, ref[i]);
-                diff = Math.max(diff, Math.abs((double) ref[i] - got[i]));
-            }
-            double allowed = tolRange * (max - min);
-            if (!(diff <= allowed)) {
-                fail(file.getFileName() + ": position " + p + " max|diff| " + diff + " > " + allowed);
-            }
-            checkArgmax(p, ref, got, diff);
-        }
-    }
-
     /** Absolute rule (Mamba-3 fixtures): max|diff| <= tolAbs at every position, and same argmax. */
     public void assertMatchesAbs(float[][] actual, double tolAbs) {
         assertEquals(logits.length, actual.length, file + ": number of positions");

@@ -59,6 +59,12 @@ final class Q8Activations {
      * {@code pairBias = -128 * q[2k] - 32768}, at {@code 16b + k}.
      */
     int[] pairLow = new int[0];
+    /**
+     * {@code q[32b + j]} and {@code qd[16b + j]} for {@code j < 16}, each twice in an int like the
+     * pair factors ({@link RepackedQ4_0}'s broadcasts), at {@code 16b + j}.
+     */
+    int[] lowTwice = new int[0];
+    int[] highTwice = new int[0];
     int[] pairHigh = new int[0];
     int[] pairBias = new int[0];
     float[] scale = new float[0];
@@ -127,6 +133,8 @@ final class Q8Activations {
             bias = new short[blocks];
             scale = new float[blocks];
             pairLow = new int[16 * blocks];
+            lowTwice = new int[16 * blocks];
+            highTwice = new int[16 * blocks];
             pairHigh = new int[16 * blocks];
             pairBias = new int[16 * blocks];
         }
@@ -203,6 +211,8 @@ final class Q8Activations {
     private void highFactors(int b) {
         for (int j = 0; j < 16; j++) {
             qd[16 * b + j] = (short) (q[32 * b + 16 + j] - 16 * q[32 * b + j]);
+            lowTwice[16 * b + j] = twice(q[32 * b + j]);
+            highTwice[16 * b + j] = twice(qd[16 * b + j]);
             int even = q[32 * b + 2 * j];
             int odd = q[32 * b + 2 * j + 1];
             pairLow[16 * b + j] = twice(even);

@@ -67,11 +67,11 @@ public final class RepackedQ4_0 extends RepackedTensor {
 
     @Override
     void groups(long g, int nGroups, Q8Activations a, float[] out, int o) {
-        short[] xq = a.q;
+        int[] xq = a.lowTwice;
         short[] bias = a.bias;
-        short[] xqd = a.qd;
+        int[] xqd = a.highTwice;
         float[] dx = a.scale;
-        Objects.checkFromIndexSize(0, blocksPerRow * 32, xq.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xq.length);
         Objects.checkFromIndexSize(0, blocksPerRow * 16, xqd.length);
         Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
         Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
@@ -102,7 +102,7 @@ public final class RepackedQ4_0 extends RepackedTensor {
         FloatVector d0 = a0;
         FloatVector d1 = a0;
         int step = n * groupBlockBytes;
-        for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, xi += 32) {
+        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
             ShortVector tA = ShortVector.broadcast(S, bias[b]);
             ShortVector tB = tA;
             ShortVector tC = tA;
@@ -110,8 +110,9 @@ public final class RepackedQ4_0 extends RepackedTensor {
             // written out here, not in helpers: a helper C2 does not inline boxes its vector
             long q = bA;
             for (int j = 0; j < 16; j++, q += column) {
-                ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
-                ShortVector xh = ShortVector.broadcast(S, xqd[(xi >> 1) + j]);
+                // one int broadcast of a value held twice: no 16-bit broadcast shuffle
+                ShortVector xl = IntVector.broadcast(I, xq[k0 + j]).reinterpretAsShorts();
+                ShortVector xh = IntVector.broadcast(I, xqd[k0 + j]).reinterpretAsShorts();
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qA, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 tA = tA.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
@@ -165,11 +166,11 @@ public final class RepackedQ4_0 extends RepackedTensor {
 
     @Override
     void group(long g, Q8Activations a, float[] out, int o) {
-        short[] xq = a.q;
+        int[] xq = a.lowTwice;
         short[] bias = a.bias;
-        short[] xqd = a.qd;
+        int[] xqd = a.highTwice;
         float[] dx = a.scale;
-        Objects.checkFromIndexSize(0, blocksPerRow * 32, xq.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xq.length);
         Objects.checkFromIndexSize(0, blocksPerRow * 16, xqd.length);
         Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
         Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
@@ -184,13 +185,14 @@ public final class RepackedQ4_0 extends RepackedTensor {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         int step = n * groupBlockBytes;
-        for (int b = 0, xi = 0; b < blocksPerRow; b++, bA += step, xi += 32) {
+        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
             ShortVector tA = ShortVector.broadcast(S, bias[b]);
             // written out here, not in helpers: a helper C2 does not inline boxes its vector
             long q = bA;
             for (int j = 0; j < 16; j++, q += column) {
-                ShortVector xl = ShortVector.broadcast(S, xq[xi + j]);
-                ShortVector xh = ShortVector.broadcast(S, xqd[(xi >> 1) + j]);
+                // one int broadcast of a value held twice: no 16-bit broadcast shuffle
+                ShortVector xl = IntVector.broadcast(I, xq[k0 + j]).reinterpretAsShorts();
+                ShortVector xh = IntVector.broadcast(I, xqd[k0 + j]).reinterpretAsShorts();
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qA, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 tA = tA.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));

@@ -79,6 +79,8 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     static final int SIGN_AND_MAGNITUDE = 0x8FFFE000;
     /** A float vector's lanes: groups are {@code 2 * G} rows (a short vector's lanes). */
     public static final int G = F.length();
+    /** Rows per group of both formats: one short vector's lanes. */
+    static final int GROUP_ROWS = 2 * G;
     /** Loads of {@code G} bytes, widened to one float vector. */
     static final VectorSpecies<Byte> BG = G == 8 || G == 16
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8)) : null;
@@ -100,7 +102,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     RepackedTensor(QuantizedTensor source, MemorySegment packed) {
         this.source = source;
         this.packed = packed;
-        this.rowsPerGroup = rowsPerGroup(source.type());
+        this.rowsPerGroup = GROUP_ROWS;
         this.matrixRows = matrixRows(source);
         this.groupsPerMatrix = groupsPerMatrix(source);
         this.groups = groupCount(source);
@@ -112,10 +114,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
             throw new IllegalArgumentException("tensor '" + source.name() + "': repacked bytes " + packed.byteSize()
                     + ", expected " + groups * groupBytes);
         }
-    }
-
-    private static int rowsPerGroup(DType type) {
-        return 2 * G; // both formats: one short vector's lanes
     }
 
     private static int groupBlockBytes(DType type) {
@@ -130,7 +128,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
 
     /** Groups of each matrix of {@code t}, the last one padded with zero rows where needed. */
     private static long groupsPerMatrix(Tensor t) {
-        int perGroup = rowsPerGroup(t.type());
+        int perGroup = GROUP_ROWS;
         return (matrixRows(t) + perGroup - 1) / perGroup;
     }
 

@@ -80,7 +80,7 @@ public final class Attention implements Block {
         // 1. projections (one token: q, k and v rows in one parallel pass, a slice of each per thread)
         if (nTokens == 1) {
             cache.callX = x;
-            parallel.forRange(parallel.threads(), cache.qkvTask);
+            parallel.forSliceParts(3, cache.qkvTask, null);
             cache.callX = null;
         } else {
             weights.wq().matmul(cache.q, x, nTokens, parallel);
@@ -122,15 +122,15 @@ public final class Attention implements Block {
     }
 
     /**
-     * One token: slices {@code [start, end)} of {@link Parallel#threads()} ({@link Parallel#sliceStart})
-     * of the q, k and v projections.
+     * One token: slice {@code p} of {@link Parallel#threads()} ({@link Parallel#sliceStart}) of the
+     * q ({@code part} 0), k (1) or v (2) projection ({@link Parallel#forSliceParts}).
      */
-    void projectQkv(KvCache cache, int start, int end) {
+    void projectQkv(KvCache cache, int p, int part) {
         int slices = parallel.threads();
-        for (int p = start; p < end; p++) {
-            projectRows(weights.wq(), config.qDim(), p, slices, cache.callX, cache.q);
-            projectRows(weights.wk(), config.kvDim(), p, slices, cache.callX, cache.k);
-            projectRows(weights.wv(), config.kvDim(), p, slices, cache.callX, cache.v);
+        switch (part) {
+            case 0 -> projectRows(weights.wq(), config.qDim(), p, slices, cache.callX, cache.q);
+            case 1 -> projectRows(weights.wk(), config.kvDim(), p, slices, cache.callX, cache.k);
+            default -> projectRows(weights.wv(), config.kvDim(), p, slices, cache.callX, cache.v);
         }
     }
 

@@ -60,7 +60,7 @@ public final class KvCache implements BlockState {
     int callTokens;        // tokens in the current call
     float[] callX;         // the input of a one-token call
     final Parallel.RangeTask headTask;
-    final Parallel.RangeTask qkvTask;
+    final Parallel.SlicePartTask qkvTask;
 
     KvCache(Attention owner, AttentionConfig config, SessionLimits limits, Kernels kernels) {
         this.owner = owner;
@@ -87,7 +87,7 @@ public final class KvCache implements BlockState {
         this.scores = new float[arrayLength((long) config.nHeads() * capacity, "score scratch")];
         this.rows = f32 ? new float[0] : new float[qDim];
         this.headTask = (start, end) -> owner.attendHeads(this, start, end);
-        this.qkvTask = (start, end) -> owner.projectQkv(this, start, end);
+        this.qkvTask = (slice, part) -> owner.projectQkv(this, slice, part);
     }
 
     private static int arrayLength(long n, String what) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -11,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -174,6 +176,71 @@ class ParallelTest {
                     assertTrue(at >= previous, rows + " rows, " + slices + " slices: slice " + p + " starts before " + (p - 1));
                     assertTrue(p == slices ? at == rows : at % u == 0, rows + " rows, " + slices + " slices: boundary " + at);
                     previous = at;
+                }
+            }
+        }
+    }
+
+    /**
+     * Every (slice, part) runs once, and each slice's done step once, after all its parts (their
+     * writes visible to it), over many calls with 1, 2 and 3 threads and 0 to 5 parts.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void slicePartsRunOnceAndEachSliceIsDoneAfterItsParts(int threads) {
+        try (Parallel par = Parallel.create(threads)) {
+            for (int parts = 0; parts <= 5; parts++) {
+                int n = parts;
+                for (int rep = 0; rep < 300; rep++) {
+                    int[] hits = new int[threads * Math.max(1, n)];
+                    AtomicIntegerArray done = new AtomicIntegerArray(threads);
+                    AtomicBoolean early = new AtomicBoolean();
+                    par.forSliceParts(n, (slice, part) -> hits[slice * n + part]++, slice -> {
+                        for (int j = 0; j < n; j++) {
+                            if (hits[slice * n + j] != 1) {
+                                early.set(true);
+                            }
+                        }
+                        done.incrementAndGet(slice);
+                    });
+                    assertTrue(!early.get(), threads + " threads, " + n + " parts: a slice was done before its parts");
+                    for (int p = 0; p < threads; p++) {
+                        assertEquals(1, done.get(p), threads + " threads, " + n + " parts: slice " + p + " done");
+                        for (int j = 0; j < n; j++) {
+                            assertEquals(1, hits[p * n + j], threads + " threads: slice " + p + " part " + j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A thread held up in its slice's first part leaves the slice's other parts to the other thread:
+     * part 0 of slice 1 blocks until parts 1-3 of slice 1 have run. Its owner runs its parts in
+     * order, so only the other thread, taking them from the back, can run them (before or while the
+     * owner waits): without stealing the pass would never end.
+     */
+    @Test
+    void aDelayedSliceIsFinishedByTheOtherThread() {
+        try (Parallel par = Parallel.create(2)) {
+            for (int rep = 0; rep < 50; rep++) {
+                CountDownLatch[] rest = {new CountDownLatch(3), new CountDownLatch(3)};
+                AtomicLongArray ranBy = new AtomicLongArray(8);
+                assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> par.forSliceParts(4, (slice, part) -> {
+                    ranBy.set(slice * 4 + part, Thread.currentThread().threadId());
+                    if (part == 0 && slice == 1) {
+                        try {
+                            assertTrue(rest[slice].await(60, TimeUnit.SECONDS), "parts 1-3 of slice " + slice + " never ran");
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    } else if (part > 0) {
+                        rest[slice].countDown();
+                    }
+                }, null));
+                for (int i = 0; i < 8; i++) {
+                    assertTrue(ranBy.get(i) != 0, "part " + i + " ran");
                 }
             }
         }

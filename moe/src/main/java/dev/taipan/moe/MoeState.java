@@ -3,6 +3,7 @@ package dev.taipan.moe;
 import dev.taipan.tensor.BlockState;
 import dev.taipan.tensor.Parallel;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * Per-session state of one {@link SparseMoe} layer: preallocated scratch and the routing
@@ -41,8 +42,9 @@ public final class MoeState implements BlockState {
     float[] decodeX;
     float[] decodeOut;
     float sharedGateValue; // sigmoid(sharedGate · x), or 1 when ungated
-    final Parallel.RangeTask decodeUpTask;
-    final Parallel.RangeTask decodeDownTask;
+    final Parallel.SlicePartTask decodeUpTask;
+    final Parallel.SlicePartTask decodeDownTask;
+    final IntConsumer decodeDownSum;
 
     // Statistics.
     private final long[] counts;     // (nExpert) selections since the last reset
@@ -75,8 +77,9 @@ public final class MoeState implements BlockState {
         this.sharedScratch = sharedScratch;
         this.sharedOut = sharedScratch == null ? new float[0] : new float[gathered.length];
         this.downRows = new float[size((long) (k + 1) * z.dim())];
-        this.decodeUpTask = (start, end) -> owner.decodeUpSlices(this, start, end);
-        this.decodeDownTask = (start, end) -> owner.decodeDownSlices(this, start, end);
+        this.decodeUpTask = (slice, part) -> owner.decodeUpPart(this, slice, part);
+        this.decodeDownTask = (slice, part) -> owner.decodeDownPart(this, slice, part);
+        this.decodeDownSum = slice -> owner.decodeDownSum(this, slice);
         this.counts = new long[z.nExpert()];
         this.lastCounts = new int[z.nExpert()];
     }

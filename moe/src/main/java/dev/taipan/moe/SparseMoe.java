@@ -23,7 +23,9 @@ import java.util.Arrays;
  * </ol>
  * Expert weights stay in their 3-D tensors; per-expert views are made once here. One token
  * (decode) touches only its chosen experts: one parallel pass computes the gate/up rows of the
- * chosen and shared experts, a second the output rows, each thread one slice of every matrix.
+ * chosen and shared experts, a second the output rows, each thread one slice of every matrix
+ * ({@link Parallel#forSliceParts}: a thread done with its slice takes the last expert parts of the
+ * other's).
  * A batch (prefill) is grouped by expert: the rows routed to an expert are gathered, multiplied
  * by its weights once ({@link Tensor#matmul}), and added back with their weights, so each chosen
  * expert's weights are streamed once per batch. The batch path sums the experts of a token in
@@ -160,10 +162,10 @@ public final class SparseMoe implements Block {
             // 3-4. one token: chosen experts and shared expert in two parallel passes
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forRange(parallel.threads(), s.decodeUpTask);
+            parallel.forSliceParts(upParts(), s.decodeUpTask, null);
             Tensor sg = weights.sharedGate();
             s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
-            parallel.forRange(parallel.threads(), s.decodeDownTask);
+            parallel.forSliceParts(downParts(), s.decodeDownTask, s.decodeDownSum);
             s.decodeX = null;
             s.decodeOut = null;
             return;
@@ -197,21 +199,23 @@ public final class SparseMoe implements Block {
         return config.nExpertUsed() + (shared == null ? 0 : 1);
     }
 
+    /** Parts of each slice of the up pass: the chosen experts, then the shared expert if any. */
+    private int upParts() {
+        return config.nExpertUsed() + (shared == null ? 0 : 1);
+    }
+
     /**
-     * Tasks {@code [start, end)} of the up pass, one per thread: task p is slice p of every chosen
-     * expert's rows, then of the shared expert's ({@link Parallel#sliceStart}), each the gate rows
-     * then the up rows, then the activation of those rows.
+     * Part {@code j} of slice {@code p} of the up pass ({@link Parallel#forSliceParts}): slice p
+     * ({@link Parallel#sliceStart}) of chosen expert j's rows, or of the shared expert's for
+     * {@code j == k}, the gate rows then the up rows, then the activation of those rows.
      */
-    void decodeUpSlices(MoeState s, int start, int end) {
+    void decodeUpPart(MoeState s, int p, int j) {
         int ff = sizes.ff();
         int k = config.nExpertUsed();
-        for (int p = start; p < end; p++) {
-            for (int j = 0; j < k; j++) {
-                decodeUpSlice(s, j * ff, ff, p);
-            }
-            if (shared != null) {
-                decodeUpSlice(s, k * ff, sharedFf(), p);
-            }
+        if (j < k) {
+            decodeUpSlice(s, j * ff, ff, p);
+        } else {
+            decodeUpSlice(s, k * ff, sharedFf(), p);
         }
     }
 
@@ -229,22 +233,27 @@ public final class SparseMoe implements Block {
     }
 
     /**
-     * Tasks {@code [start, end)} of the down pass, one per thread: task p is slice p of the output
-     * rows of every chosen expert in order of choice, then of the shared one, then their sum
-     * ({@link #sumDown}).
+     * Part {@code part} of slice {@code p} of the down pass ({@link Parallel#forSliceParts}): slice p
+     * of the output rows of chosen expert {@code part} (in order of choice), or of the shared one.
      */
-    void decodeDownSlices(MoeState s, int start, int end) {
+    void decodeDownPart(MoeState s, int p, int part) {
         int dim = sizes.dim();
         int slices = parallel.threads();
-        for (int p = start; p < end; p++) {
-            int from = Parallel.sliceStart(dim, p, slices);
-            int to = Parallel.sliceStart(dim, p + 1, slices);
-            if (from < to) {
-                for (int part = 0; part < downParts(); part++) {
-                    decodeDown(s, part, from, to);
-                }
-                sumDown(s, from, to);
-            }
+        int from = Parallel.sliceStart(dim, p, slices);
+        int to = Parallel.sliceStart(dim, p + 1, slices);
+        if (from < to) {
+            decodeDown(s, part, from, to);
+        }
+    }
+
+    /** Slice {@code p} of the down pass once all its parts are done: their sum ({@link #sumDown}). */
+    void decodeDownSum(MoeState s, int p) {
+        int dim = sizes.dim();
+        int slices = parallel.threads();
+        int from = Parallel.sliceStart(dim, p, slices);
+        int to = Parallel.sliceStart(dim, p + 1, slices);
+        if (from < to) {
+            sumDown(s, from, to);
         }
     }
 

@@ -42,7 +42,8 @@ public final class OffloadOptions {
 
     @Option(names = {"-nr", "--no-repack"},
             description = "Use the memory-mapped Q8_0/Q4_0 matrices as they are, without the repacked copy"
-                    + " made at load for decode (as llama.cpp's --no-repack): less memory, slower decode.")
+                    + " made at load for decode (as llama.cpp's --no-repack): less memory, slower decode, and f32"
+                    + " activations where the copy rounds them to int8 as llama.cpp does.")
     private boolean noRepack;
 
     /** {@code options} with this offload and weight layout. */

@@ -158,13 +158,13 @@ public final class Parallel implements AutoCloseable {
         AtomicIntegerArray finished = sliceDone == null ? null : new AtomicIntegerArray(n);
         forRange(n, (start, end) -> {
             for (int p = start; p < end; p++) {
-                for (int j = takeFront(cursors, p); j >= 0; j = takeFront(cursors, p)) {
+                for (int j = take(cursors, p, false); j >= 0; j = take(cursors, p, false)) {
                     runPart(task, p, j, parts, finished, sliceDone);
                 }
             }
             for (int k = 1; k <= n; k++) {
                 int victim = (start + k) % n;
-                for (int j = takeBack(cursors, victim); j >= 0; j = takeBack(cursors, victim)) {
+                for (int j = take(cursors, victim, true); j >= 0; j = take(cursors, victim, true)) {
                     runPart(task, victim, j, parts, finished, sliceDone);
                 }
             }
@@ -179,8 +179,11 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** The next part of slice {@code p} from the front, or -1 when none is left. */
-    private static int takeFront(AtomicLongArray cursors, int p) {
+    /**
+     * The next untaken part of slice {@code p}, from the front or (a thief) from the back, or -1
+     * when none is left.
+     */
+    private static int take(AtomicLongArray cursors, int p, boolean fromBack) {
         while (true) {
             long v = cursors.get(p);
             int front = (int) v;
@@ -188,23 +191,9 @@ public final class Parallel implements AutoCloseable {
             if (front >= back) {
                 return -1;
             }
-            if (cursors.compareAndSet(p, v, ((long) back << 32) | (front + 1))) {
-                return front;
-            }
-        }
-    }
-
-    /** The last part of slice {@code p} not yet taken, or -1 when none is left. */
-    private static int takeBack(AtomicLongArray cursors, int p) {
-        while (true) {
-            long v = cursors.get(p);
-            int front = (int) v;
-            int back = (int) (v >>> 32);
-            if (front >= back) {
-                return -1;
-            }
-            if (cursors.compareAndSet(p, v, ((long) (back - 1) << 32) | front)) {
-                return back - 1;
+            long next = fromBack ? ((long) (back - 1) << 32) | front : ((long) back << 32) | (front + 1);
+            if (cursors.compareAndSet(p, v, next)) {
+                return fromBack ? back - 1 : front;
             }
         }
     }

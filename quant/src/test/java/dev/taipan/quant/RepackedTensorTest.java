@@ -415,25 +415,36 @@ class RepackedTensorTest {
                 plus[c] = 3f;
                 mixed[c] = c % 32 < 16 ? -3f : 3f;
             }
-            try (Parallel two = Parallel.create(2)) {
-                for (float[] x : new float[][] {plus, mixed}) {
-                    float[] out = new float[(int) rows];
-                    rep.matvec(out, x, two);
-                    for (long r = 0; r < rows; r++) {
-                        // every activation is quantized to +-127: the integer sum is +-32512 (even rows) or +-28448
-                        double d = r % 3 == 0 ? -0.5 : 0.25;
-                        double want = 0;
-                        double mag = 0;
-                        for (int c = 0; c < cols; c++) {
-                            double p = (r % 2 == 0 ? -8 : 7) * d * Math.signum(x[c]) * 127 * D16;
-                            want += p;
-                            mag += Math.abs(p);
-                        }
-                        // only float rounding: a wrapped 16-bit sum would be off by thousands of d * d16
-                        assertEquals(want, rep.dot(r, x, 0), 1e-6 * mag, "row " + r);
-                        assertEquals(rep.dot(r, x, 0), out[(int) r], "matvec row " + r);
-                        assertEquals(rep.dot(r, x, 0), rep.dotScalar(r, x, 0), "scalar twin row " + r);
+            // the integer sums are +-32512 (even rows) or +-28448
+            assertExtremeSums(rep, -8, 7, plus, mixed);
+        }
+    }
+
+    /**
+     * {@code rep}'s rows (weights {@code even} in even rows, {@code odd} in odd rows, scale -0.5 in
+     * every third row and 0.25 in the others) dotted with each of {@code xs}, whose activations are
+     * all +-3 and so quantize to +-127 * d16: only float rounding remains, where a wrapped 16-bit
+     * sum would be off by thousands of {@code d * d16}. Also matvec on 2 threads and the scalar twin.
+     */
+    private static void assertExtremeSums(RepackedTensor rep, int even, int odd, float[]... xs) {
+        int rows = Math.toIntExact(rep.rows());
+        try (Parallel two = Parallel.create(2)) {
+            for (float[] x : xs) {
+                float[] out = new float[rows];
+                rep.matvec(out, x, two);
+                for (int r = 0; r < rows; r++) {
+                    double d = r % 3 == 0 ? -0.5 : 0.25;
+                    double want = 0;
+                    double mag = 0;
+                    for (float v : x) {
+                        double p = (r % 2 == 0 ? even : odd) * d * Math.signum(v) * 127 * D16;
+                        want += p;
+                        mag += Math.abs(p);
                     }
+                    float dot = rep.dot(r, x, 0);
+                    assertEquals(want, dot, 1e-6 * mag, "row " + r);
+                    assertEquals(dot, out[r], "matvec row " + r);
+                    assertEquals(dot, rep.dotScalar(r, x, 0), "scalar twin row " + r);
                 }
             }
         }
@@ -470,27 +481,7 @@ class RepackedTensorTest {
                 minus[c] = -3f;
                 mixed[c] = c < 32 ? -3f : 3f;
             }
-            try (Parallel two = Parallel.create(2)) {
-                for (float[] x : new float[][] {plus, minus, mixed}) {
-                    float[] out = new float[(int) rows];
-                    rep.matvec(out, x, two);
-                    for (long r = 0; r < rows; r++) {
-                        double d = r % 3 == 0 ? -0.5 : 0.25;
-                        double want = 0;
-                        double mag = 0;
-                        for (int c = 0; c < cols; c++) {
-                            double p = (r % 2 == 0 ? -128 : 127) * d * Math.signum(x[c]) * 127 * D16;
-                            want += p;
-                            mag += Math.abs(p);
-                        }
-                        // every activation is quantized to +-127 * d16: only float rounding remains
-                        float dot = rep.dot(r, x, 0);
-                        assertEquals(want, dot, 1e-6 * mag, "row " + r);
-                        assertEquals(dot, out[(int) r], "matvec row " + r);
-                        assertEquals(dot, rep.dotScalar(r, x, 0), "scalar twin row " + r);
-                    }
-                }
-            }
+            assertExtremeSums(rep, -128, 127, plus, minus, mixed);
         }
     }
 

@@ -87,8 +87,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
 
     protected final QuantizedTensor source;
     protected final MemorySegment packed;
-    /** Rows per group. */
-    protected final int rowsPerGroup;
     /** Rows of one matrix (the second-to-last dimension). */
     protected final long matrixRows;
     protected final long groupsPerMatrix;
@@ -102,7 +100,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     RepackedTensor(QuantizedTensor source, MemorySegment packed) {
         this.source = source;
         this.packed = packed;
-        this.rowsPerGroup = GROUP_ROWS;
         this.matrixRows = matrixRows(source);
         this.groupsPerMatrix = groupsPerMatrix(source);
         this.groups = groupCount(source);
@@ -128,8 +125,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
 
     /** Groups of each matrix of {@code t}, the last one padded with zero rows where needed. */
     private static long groupsPerMatrix(Tensor t) {
-        int perGroup = GROUP_ROWS;
-        return (matrixRows(t) + perGroup - 1) / perGroup;
+        return (matrixRows(t) + GROUP_ROWS - 1) / GROUP_ROWS;
     }
 
     /** Groups of all the matrices of {@code t}. */
@@ -171,7 +167,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         MemorySegment dst = LargePages.allocate(packedBytes(t), arena);
         boolean q8 = t.type() == DType.Q8_0;
         RepackedTensor r = q8 ? new RepackedQ8_0(q, dst) : new RepackedQ4_0(q, dst);
-        int perGroup = r.rowsPerGroup;
         int rowBytes = Math.toIntExact(q.rowBytes());
         int gbb = r.groupBlockBytes;
         int groupBytes = Math.toIntExact(r.groupBytes);
@@ -184,12 +179,12 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         range.forEach(run -> {
             long g0 = r.runFirstGroup(run);
             int inRun = r.runGroups(g0);
-            byte[] rows = new byte[perGroup * rowBytes];
+            byte[] rows = new byte[GROUP_ROWS * rowBytes];
             byte[] runBytes = new byte[inRun * groupBytes];
             for (int i = 0; i < inRun; i++) {
                 byte[] out = new byte[groupBytes]; // zeroed: the scales of padding rows
                 long first = r.firstRow(g0 + i);
-                int n = (int) Math.min(perGroup, r.matrixRows - first % r.matrixRows);
+                int n = (int) Math.min(GROUP_ROWS, r.matrixRows - first % r.matrixRows);
                 MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, first * rowBytes, rows, 0, n * rowBytes);
                 for (int b = 0; b < r.blocksPerRow; b++) {
                     if (q8) {
@@ -218,14 +213,14 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
             System.arraycopy(group, 0, run, i * group.length, group.length);
             return;
         }
-        int scales = 2 * rowsPerGroup;
-        int columns = (groupBlockBytes - scales) / rowsPerGroup;
+        int scales = 2 * GROUP_ROWS;
+        int columns = (groupBlockBytes - scales) / GROUP_ROWS;
         for (int b = 0; b < blocksPerRow; b++) {
             int src = b * groupBlockBytes;
             int dst = b * n * groupBlockBytes;
             System.arraycopy(group, src, run, dst + i * scales, scales);
             for (int j = 0; j < columns; j++) {
-                System.arraycopy(group, src + scales + j * rowsPerGroup, run, dst + n * scales + (j * n + i) * rowsPerGroup, rowsPerGroup);
+                System.arraycopy(group, src + scales + j * GROUP_ROWS, run, dst + n * scales + (j * n + i) * GROUP_ROWS, GROUP_ROWS);
             }
         }
     }
@@ -239,14 +234,14 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
 
     /**
      * Groups {@code [g, g + nGroups)} (nGroups 1 to {@link #MAX_GROUPS}, in one run) dotted with
-     * the prepared activations, written to {@code out[o ..]}, {@code rowsPerGroup} values per group.
+     * the prepared activations, written to {@code out[o ..]}, {@link #GROUP_ROWS} values per group.
      * The kernels always run four groups; with fewer, the missing ones repeat group {@code g} and are
      * not stored.
      */
     abstract void groups(long g, int nGroups, Q8Activations a, float[] out, int o);
 
     /**
-     * Group {@code g} alone ({@code rowsPerGroup} values at {@code out[o ..]}): the same floats as
+     * Group {@code g} alone ({@link #GROUP_ROWS} values at {@code out[o ..]}): the same floats as
      * {@link #groups} gives it, without computing three other groups (partial groups at a run's
      * ends or in padding, and single-row dots).
      */
@@ -286,7 +281,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
 
     /** Rows per group of this format's layout. */
     public final int rowsPerGroup() {
-        return rowsPerGroup;
+        return GROUP_ROWS;
     }
 
     @Override
@@ -311,7 +306,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         if (a == null) {
             return source.dot(row, x, xOff);
         }
-        float[] lanes = new float[rowsPerGroup];
+        float[] lanes = new float[GROUP_ROWS];
         group(groupOf(row), a, lanes, 0);
         return lanes[laneOf(row)];
     }
@@ -354,14 +349,14 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
             long matrixEnd = (r / matrixRows + 1) * matrixRows;
             long g = groupOf(r);
             long restOfRun = runGroups(g) - (g - runStart(g));
-            long whole = lane == 0 ? Math.min(restOfRun, (Math.min(end, matrixEnd) - r) / rowsPerGroup) : 0;
+            long whole = lane == 0 ? Math.min(restOfRun, (Math.min(end, matrixEnd) - r) / GROUP_ROWS) : 0;
             if (whole > 0) {
                 groups(g, (int) whole, a, out, o);
-                r += whole * rowsPerGroup;
+                r += whole * GROUP_ROWS;
             } else {
-                lanes = lanes == null ? new float[rowsPerGroup] : lanes;
+                lanes = lanes == null ? new float[GROUP_ROWS] : lanes;
                 group(groupOf(r), a, lanes, 0);
-                int n = (int) Math.min(Math.min(rowsPerGroup - lane, end - r), matrixEnd - r);
+                int n = (int) Math.min(Math.min(GROUP_ROWS - lane, end - r), matrixEnd - r);
                 System.arraycopy(lanes, lane, out, o, n);
                 r += n;
             }
@@ -408,7 +403,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
 
     @Override
     public String toString() {
-        return source + " (repacked, " + rowsPerGroup + "-row groups)";
+        return source + " (repacked, " + GROUP_ROWS + "-row groups)";
     }
 
     final void checkDot(long row, float[] x, int xOff) {
@@ -418,17 +413,17 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
 
     /** The group holding {@code row}. */
     final long groupOf(long row) {
-        return row / matrixRows * groupsPerMatrix + (row % matrixRows) / rowsPerGroup;
+        return row / matrixRows * groupsPerMatrix + (row % matrixRows) / GROUP_ROWS;
     }
 
     /** The lane of {@code row} in its group. */
     final int laneOf(long row) {
-        return (int) ((row % matrixRows) % rowsPerGroup);
+        return (int) ((row % matrixRows) % GROUP_ROWS);
     }
 
     /** The first row of group {@code g}. */
     final long firstRow(long g) {
-        return g / groupsPerMatrix * matrixRows + (g % groupsPerMatrix) * rowsPerGroup;
+        return g / groupsPerMatrix * matrixRows + (g % groupsPerMatrix) * GROUP_ROWS;
     }
 
     /** Runs of all the matrices ({@link #MAX_GROUPS} groups each, the last of a matrix shorter). */
@@ -470,7 +465,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     /** Offset of the fp16 scale of {@code row} in block {@code b}. */
     final long scaleOffset(long row, int b) {
         long g = groupOf(row);
-        long group = interleaved ? runBlock(g, b) + (g - runStart(g)) * 2L * rowsPerGroup : groupBlock(g, b);
+        long group = interleaved ? runBlock(g, b) + (g - runStart(g)) * 2L * GROUP_ROWS : groupBlock(g, b);
         return group + 2L * laneOf(row);
     }
 
@@ -479,11 +474,11 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         long g = groupOf(row);
         if (!interleaved) {
             // Q8_0: column pairs of shorts, the even column the low byte
-            return groupBlock(g, b) + 2L * rowsPerGroup + (long) (column / 2) * 2 * rowsPerGroup
+            return groupBlock(g, b) + 2L * GROUP_ROWS + (long) (column / 2) * 2 * GROUP_ROWS
                     + 2L * RepackedQ8_0.shortLane(laneOf(row)) + column % 2;
         }
         int n = runGroups(g);
-        return runBlock(g, b) + 2L * n * rowsPerGroup + ((long) column * n + g - runStart(g)) * rowsPerGroup + laneOf(row);
+        return runBlock(g, b) + 2L * n * GROUP_ROWS + ((long) column * n + g - runStart(g)) * GROUP_ROWS + laneOf(row);
     }
 
     /** The fp16 {@code h} times {@code 2^-112} as an f32, exact for every finite fp16 (the scalar form of the kernels' decoding). */

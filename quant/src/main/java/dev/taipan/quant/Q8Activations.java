@@ -48,25 +48,28 @@ final class Q8Activations {
     short[] q = new short[0];
     short[] bias = new short[0];
     /**
-     * Per block {@code b} and {@code j < 16}: {@code q[32b + 16 + j] - 16 * q[32b + j]}, the factor of
-     * a Q4_0 byte's high nibble when the whole byte is multiplied by {@code q[32b + j]} ({@link RepackedQ4_0}).
-     */
-    short[] qd = new short[0];
-    /**
-     * Per block {@code b} and column pair {@code k < 16} ({@link RepackedQ8_0}), each value twice, in
-     * the low and the high 16 bits (one int broadcast gives a vector of shorts without a shuffle):
-     * {@code pairLow = q[2k]}, {@code pairHigh = q[2k + 1] - 256 * q[2k]},
-     * {@code pairBias = -128 * q[2k] - 32768}, at {@code 16b + k}.
-     */
-    int[] pairLow = new int[0];
-    /**
-     * {@code q[32b + j]} and {@code qd[16b + j]} for {@code j < 16}, each twice in an int like the
-     * pair factors ({@link RepackedQ4_0}'s broadcasts), at {@code 16b + j}.
+     * {@link RepackedQ4_0}'s factors ({@link #forQ4_0}), per block {@code b} and {@code j < 16} at
+     * {@code 16b + j}, each value twice, in the low and the high 16 bits of an int (one int broadcast
+     * gives a vector of shorts without a shuffle): {@code lowTwice = q[32b + j]}, {@code highTwice =
+     * q[32b + 16 + j] - 16 * q[32b + j]}, the factor of a byte's high nibble when the whole byte is
+     * multiplied by {@code q[32b + j]}.
      */
     int[] lowTwice = new int[0];
     int[] highTwice = new int[0];
+    /**
+     * {@link RepackedQ8_0}'s factors ({@link #forQ8_0}), per block {@code b} and column pair
+     * {@code k < 16} at {@code 16b + k}, each value twice like the Q4_0 factors:
+     * {@code pairLow = q[2k]}, {@code pairHigh = q[2k + 1] - 256 * q[2k]},
+     * {@code pairBias = -128 * q[2k] - 32768}.
+     */
+    int[] pairLow = new int[0];
     int[] pairHigh = new int[0];
     int[] pairBias = new int[0];
+    /** Whether the Q4_0 / Q8_0 factors hold those of the current quants (a kernel needs only its own). */
+    private boolean q4Factors;
+    private boolean q8Factors;
+    /** Blocks of the current quants. */
+    private int blocks;
     float[] scale = new float[0];
     /** For kernels that read the activations as floats. */
     float[] x;
@@ -129,7 +132,6 @@ final class Q8Activations {
     private void ensure(int blocks) {
         if (bias.length < blocks) {
             q = new short[32 * blocks];
-            qd = new short[16 * blocks];
             bias = new short[blocks];
             scale = new float[blocks];
             pairLow = new int[16 * blocks];
@@ -155,6 +157,7 @@ final class Q8Activations {
     boolean quantize(float[] x, int xOff, int blocks) {
         Objects.checkFromIndexSize(xOff, 32 * blocks, x.length);
         ensure(blocks);
+        this.blocks = blocks;
         int lanes = F.length();
         for (int b = 0; b < blocks; b++) {
             int at = xOff + 32 * b;
@@ -175,8 +178,9 @@ final class Q8Activations {
             }
             bias[b] = (short) (-8 * (int) sum);
             scale[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f)) * SCALE_OFFSET;
-            highFactors(b);
         }
+        q4Factors = false;
+        q8Factors = false;
         return true;
     }
 
@@ -184,6 +188,7 @@ final class Q8Activations {
     boolean quantizeScalar(float[] x, int xOff, int blocks) {
         Objects.checkFromIndexSize(xOff, 32 * blocks, x.length);
         ensure(blocks);
+        this.blocks = blocks;
         for (int b = 0; b < blocks; b++) {
             int at = xOff + 32 * b;
             float amax = 0f;
@@ -202,23 +207,38 @@ final class Q8Activations {
             }
             bias[b] = (short) (-8 * sum);
             scale[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f)) * SCALE_OFFSET;
-            highFactors(b);
         }
+        q4Factors = false;
+        q8Factors = false;
         return true;
     }
 
-    /** Fills {@link #qd} and the column-pair factors of block {@code b} from its quants. */
-    private void highFactors(int b) {
-        for (int j = 0; j < 16; j++) {
-            qd[16 * b + j] = (short) (q[32 * b + 16 + j] - 16 * q[32 * b + j]);
-            lowTwice[16 * b + j] = twice(q[32 * b + j]);
-            highTwice[16 * b + j] = twice(qd[16 * b + j]);
-            int even = q[32 * b + 2 * j];
-            int odd = q[32 * b + 2 * j + 1];
-            pairLow[16 * b + j] = twice(even);
-            pairHigh[16 * b + j] = twice(odd - 256 * even);
-            pairBias[16 * b + j] = twice(-128 * even - 32768);
+    /** This instance with {@link #lowTwice} and {@link #highTwice} filled from its quants, once per quantization. */
+    Q8Activations forQ4_0() {
+        if (!q4Factors) {
+            for (int k = 0; k < 16 * blocks; k++) {
+                int lo = q[2 * k - k % 16];
+                lowTwice[k] = twice(lo);
+                highTwice[k] = twice(q[2 * k - k % 16 + 16] - 16 * lo);
+            }
+            q4Factors = true;
         }
+        return this;
+    }
+
+    /** This instance with the column-pair factors filled from its quants, once per quantization. */
+    Q8Activations forQ8_0() {
+        if (!q8Factors) {
+            for (int k = 0; k < 16 * blocks; k++) {
+                int even = q[2 * k];
+                int odd = q[2 * k + 1];
+                pairLow[k] = twice(even);
+                pairHigh[k] = twice(odd - 256 * even);
+                pairBias[k] = twice(-128 * even - 32768);
+            }
+            q8Factors = true;
+        }
+        return this;
     }
 
     /** The low 16 bits of {@code v} in both halves of an int. */

@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code bias + sum(lo[j] * q[j] + hi[j] * q[j + 16])} ({@code lo}, {@code hi} the nibbles 0..15),
  * which fits a short: {@code |T| <= 8 * 32 * 127 = 32512}. The kernel multiplies the whole byte
  * {@code v = lo + 16 hi} instead of cutting out the low nibble: {@code v * q[j] + hi * qd[j]} with
- * {@code qd[j] = q[j + 16] - 16 q[j]} ({@link Q8Activations#qd}) is the same integer
+ * {@code qd[j] = q[j + 16] - 16 q[j]} ({@link Q8Activations#highTwice}) is the same integer
  * {@code lo * q[j] + hi * q[j + 16]}; 16-bit lanes wrap modulo 2^16, and since the exact sum fits a
  * short, the wrapped sum equals it, bit for bit the sum of the scalar twin (one vector operation
  * per byte and row fewer than masking the nibble). The row's sum
@@ -62,7 +62,8 @@ public final class RepackedQ4_0 extends RepackedTensor {
 
     @Override
     Q8Activations prepare(float[] x, int xOff) {
-        return Q8Activations.quantized(x, xOff, blocksPerRow);
+        Q8Activations a = Q8Activations.quantized(x, xOff, blocksPerRow);
+        return a == null ? null : a.forQ4_0();
     }
 
     @Override

@@ -69,7 +69,8 @@ public final class RepackedQ8_0 extends RepackedTensor {
 
     @Override
     Q8Activations prepare(float[] x, int xOff) {
-        return Q8Activations.quantized(x, xOff, blocksPerRow);
+        Q8Activations a = Q8Activations.quantized(x, xOff, blocksPerRow);
+        return a == null ? null : a.forQ8_0();
     }
 
     @Override

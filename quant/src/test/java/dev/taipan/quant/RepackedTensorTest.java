@@ -537,6 +537,34 @@ class RepackedTensorTest {
         }
     }
 
+    /**
+     * One thread's quantization of an activation serves a Q4_0 and a Q8_0 matrix in turn (the memo
+     * fills each format's factors once, on first use): every matvec and dot equals the scalar twin,
+     * also after the activations change in place.
+     */
+    @Test
+    void q4_0AndQ8_0MatricesShareAQuantizedActivation() {
+        Random rnd = new Random(25);
+        try (Arena arena = Arena.ofShared(); Parallel two = Parallel.create(2)) {
+            RepackedTensor q4 = RepackedTensor.of(source(DType.Q4_0, Shape.of(4L * G, 96), 26, arena), arena);
+            RepackedTensor q8 = RepackedTensor.of(source(DType.Q8_0, Shape.of(3L * G, 96), 27, arena), arena);
+            float[] x = gaussian(96, rnd);
+            for (int round = 0; round < 3; round++) {
+                for (RepackedTensor rep : new RepackedTensor[] {q4, q8, q4}) {
+                    int rows = Math.toIntExact(rep.rows());
+                    float[] out = new float[rows];
+                    rep.matvec(out, x, two);
+                    for (int r = 0; r < rows; r++) {
+                        String where = rep.type() + " round " + round + " row " + r;
+                        assertEquals(rep.dotScalar(r, x, 0), out[r], where + ": matvec");
+                        assertEquals(rep.dotScalar(r, x, 0), rep.dot(r, x, 0), where + ": dot");
+                    }
+                }
+                x[round * 30] += 4f;
+            }
+        }
+    }
+
     @Test
     void scaleDecodingIsExactForEveryFiniteFp16() {
         for (int h = 0; h < 0x10000; h++) {

@@ -108,8 +108,8 @@ public final class Parallel implements AutoCloseable {
     /**
      * Rows of a slice boundary of a one-token pass that gives each thread one slice of every matrix
      * ({@link #sliceStart}) are a multiple of this: a multiple of every repacked kernel's run of
-     * four groups (64 rows for Q8_0, 128 for Q4_0 with AVX-512), so that no slice splits a run (a
-     * run cut short streams fewer groups or computes groups it does not store).
+     * four groups (128 rows for Q8_0 and Q4_0 with AVX-512), so that no slice splits a run (a run
+     * cut short streams fewer groups or computes groups it does not store).
      */
     public static final int ROW_SLICE_UNIT = 128;
 
@@ -309,17 +309,9 @@ public final class Parallel implements AutoCloseable {
     }
 
     private void awaitWorkers() {
-        int spins = 0;
-        long since = 0;
+        Spin spin = new Spin();
         while (pending.get() != 0) {
-            if (spins < SPINS_PER_CLOCK || !spunOut(since)) {
-                if (spins == SPINS_PER_CLOCK) {
-                    since = since == 0 ? System.nanoTime() : since;
-                    spins = 0;
-                }
-                Thread.onSpinWait();
-                spins++;
-            } else {
+            if (!spin.spin()) {
                 waiterParked = true;
                 if (pending.get() != 0) {
                     LockSupport.park(this);
@@ -329,9 +321,25 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** Whether a wait that read the clock first at {@code since} (0: not yet) has spun long enough to park. */
-    private boolean spunOut(long since) {
-        return since != 0 && System.nanoTime() - since > spinNanos;
+    /** One wait's spinning: {@link #spinNanos} by the clock, read every {@link #SPINS_PER_CLOCK} spins. */
+    private final class Spin {
+        private int spins;
+        /** The first reading of the clock, 0 before it. */
+        private long since;
+
+        /** Spins once and returns true, or returns false (and keeps returning false) once the wait should park. */
+        boolean spin() {
+            if (++spins >= SPINS_PER_CLOCK) {
+                long now = System.nanoTime();
+                if (since != 0 && now - since > spinNanos) {
+                    return false;
+                }
+                since = since == 0 ? now : since;
+                spins = 0;
+            }
+            Thread.onSpinWait();
+            return true;
+        }
     }
 
     @Override
@@ -384,20 +392,12 @@ public final class Parallel implements AutoCloseable {
 
         /** Waits until signalled (true) or the pool is closed (false). */
         private boolean awaitWork() {
-            int spins = 0;
-            long since = 0;
+            Spin spin = new Spin();
             while (generation == done) {
                 if (closed) {
                     return false;
                 }
-                if (spins < SPINS_PER_CLOCK || !spunOut(since)) {
-                    if (spins == SPINS_PER_CLOCK) {
-                        since = since == 0 ? System.nanoTime() : since;
-                        spins = 0;
-                    }
-                    Thread.onSpinWait();
-                    spins++;
-                } else {
+                if (!spin.spin()) {
                     parked = true;
                     if (generation == done && !closed) {
                         LockSupport.park(this);

@@ -162,10 +162,10 @@ public final class SparseMoe implements Block {
             // 3-4. one token: chosen experts and shared expert in two parallel passes
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forSliceParts(upParts(), s.decodeUpTask, null);
+            parallel.forSliceParts(expertParts(), s.decodeUpTask, null);
             Tensor sg = weights.sharedGate();
             s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
-            parallel.forSliceParts(downParts(), s.decodeDownTask, s.decodeDownSum);
+            parallel.forSliceParts(expertParts(), s.decodeDownTask, s.decodeDownSum);
             s.decodeX = null;
             s.decodeOut = null;
             return;
@@ -194,13 +194,8 @@ public final class SparseMoe implements Block {
         return shared == null ? 0 : shared.ff();
     }
 
-    /** Matrices of the down pass: the chosen experts, then the shared expert if any. */
-    private int downParts() {
-        return config.nExpertUsed() + (shared == null ? 0 : 1);
-    }
-
-    /** Parts of each slice of the up pass: the chosen experts, then the shared expert if any. */
-    private int upParts() {
+    /** Parts of each slice of both one-token passes: the chosen experts, then the shared expert if any. */
+    private int expertParts() {
         return config.nExpertUsed() + (shared == null ? 0 : 1);
     }
 

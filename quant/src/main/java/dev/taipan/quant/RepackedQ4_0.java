@@ -166,50 +166,6 @@ public final class RepackedQ4_0 extends RepackedTensor {
     }
 
     @Override
-    void group(long g, Q8Activations a, float[] out, int o) {
-        int[] xq = a.lowTwice;
-        short[] bias = a.bias;
-        int[] xqd = a.highTwice;
-        float[] dx = a.scale;
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, xq.length);
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, xqd.length);
-        Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
-        Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
-        Objects.checkFromIndexSize(o, GQ, out.length);
-        MemorySegment s = packed;
-        int n = runGroups(g);
-        int iA = (int) (g - runStart(g));
-        long bA = runStart(g) * groupBytes;
-        int sA = iA * 2 * GQ;
-        int qA = n * 2 * GQ + iA * GQ;
-        int column = n * GQ;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        int step = n * groupBlockBytes;
-        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
-            ShortVector tA = ShortVector.broadcast(S, bias[b]);
-            // written out here, not in helpers: a helper C2 does not inline boxes its vector
-            long q = bA;
-            for (int j = 0; j < 16; j++, q += column) {
-                // one int broadcast of a value held twice: no 16-bit broadcast shuffle
-                ShortVector xl = IntVector.broadcast(I, xq[k0 + j]).reinterpretAsShorts();
-                ShortVector xh = IntVector.broadcast(I, xqd[k0 + j]).reinterpretAsShorts();
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qA, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                tA = tA.add(v.mul(xl)).add(v.lanewise(VectorOperators.ASHR, 4).mul(xh));
-            }
-            FloatVector dxv = FloatVector.broadcast(F, dx[b]);
-            ShortVector h = ShortVector.fromMemorySegment(S, s, bA + sA, LE);
-            a0 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 0)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
-            a1 = ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
-        }
-        a0.intoArray(out, o);
-        a1.intoArray(out, o + G);
-    }
-
-    @Override
     float rowScalar(long row, float[] x, int xOff) {
         Q8Activations a = new Q8Activations();
         if (!a.quantizeScalar(x, xOff, blocksPerRow)) {

@@ -170,47 +170,6 @@ public final class RepackedQ8_0 extends RepackedTensor {
     }
 
     @Override
-    void group(long g, Q8Activations a, float[] out, int o) {
-        int[] xl = a.pairLow;
-        int[] xh = a.pairHigh;
-        int[] xb = a.pairBias;
-        float[] dx = a.scale;
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, xl.length);
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, xh.length);
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, xb.length);
-        Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
-        Objects.checkFromIndexSize(o, GQ, out.length);
-        MemorySegment s = packed;
-        long bA = g * groupBytes;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        IntVector low = IntVector.broadcast(I, 0xFFFF);
-        int step = groupBlockBytes;
-        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
-            IntVector eA = IntVector.broadcast(I, PAIR_OFFSETS);
-            IntVector oA = eA;
-            long q = 2L * GQ;
-            for (int k = 0; k < 16; k++, q += 2L * GQ) {
-                ShortVector xlo = IntVector.broadcast(I, xl[k0 + k]).reinterpretAsShorts();
-                ShortVector xhi = IntVector.broadcast(I, xh[k0 + k]).reinterpretAsShorts();
-                ShortVector bias = IntVector.broadcast(I, xb[k0 + k]).reinterpretAsShorts();
-                ShortVector v = ShortVector.fromMemorySegment(S, s, bA + q, LE);
-                IntVector t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eA = eA.add(t.and(low));
-                oA = oA.add(t.lanewise(VectorOperators.LSHR, 16));
-            }
-            FloatVector dxv = FloatVector.broadcast(F, dx[b]);
-            ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
-            a0 = ((FloatVector) eA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
-            a1 = ((FloatVector) oA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
-                    .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
-        }
-        a0.intoArray(out, o);
-        a1.intoArray(out, o + G);
-    }
-
-    @Override
     float rowScalar(long row, float[] x, int xOff) {
         Q8Activations a = new Q8Activations();
         if (!a.quantizeScalar(x, xOff, blocksPerRow)) {

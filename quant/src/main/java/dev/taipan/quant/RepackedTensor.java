@@ -241,11 +241,13 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     abstract void groups(long g, int nGroups, Q8Activations a, float[] out, int o);
 
     /**
-     * Group {@code g} alone ({@link #GROUP_ROWS} values at {@code out[o ..]}): the same floats as
-     * {@link #groups} gives it, without computing three other groups (partial groups at a run's
-     * ends or in padding, and single-row dots).
+     * Group {@code g} alone ({@link #GROUP_ROWS} values at {@code out[o ..]}, for partial groups in
+     * padding or at unaligned ends of a range, and single-row dots): the four-group kernel with the
+     * group repeated, so the same floats as {@link #groups} gives it among its neighbours.
      */
-    abstract void group(long g, Q8Activations a, float[] out, int o);
+    final void group(long g, Q8Activations a, float[] out, int o) {
+        groups(g, 1, a, out, o);
+    }
 
     /** Scalar twin of {@link #groups} (and of {@link #prepare}) for one row: the same operations in the same order. */
     abstract float rowScalar(long row, float[] x, int xOff);
@@ -336,8 +338,8 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     /**
      * Whole groups up to the end of their run per kernel call (four, fewer only at the ends of the
      * range or of a matrix: four groups per call measured faster than single-group calls even with
-     * the repeated group's compute), and partial groups (a run's ends, padding) through the one-group
-     * kernel and a copy.
+     * the repeated group's compute), and partial groups (a run's ends, padding) through
+     * {@link #group} and a copy.
      */
     private void runRows(long first, int count, Q8Activations a, float[] out, int outOff) {
         long end = first + count;

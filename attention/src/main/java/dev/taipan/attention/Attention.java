@@ -6,6 +6,7 @@ import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.SessionLimits;
 import dev.taipan.tensor.Tensor;
+import dev.taipan.tensor.Tensors;
 
 /**
  * Causal self-attention with grouped key/value heads (MHA, GQA, MQA) over a per-session
@@ -128,17 +129,9 @@ public final class Attention implements Block {
     void projectQkv(KvCache cache, int p, int part) {
         int slices = parallel.threads();
         switch (part) {
-            case 0 -> projectRows(weights.wq(), config.qDim(), p, slices, cache.callX, cache.q);
-            case 1 -> projectRows(weights.wk(), config.kvDim(), p, slices, cache.callX, cache.k);
-            default -> projectRows(weights.wv(), config.kvDim(), p, slices, cache.callX, cache.v);
-        }
-    }
-
-    private static void projectRows(Tensor w, int rows, int slice, int slices, float[] x, float[] out) {
-        int from = Parallel.sliceStart(rows, slice, slices);
-        int to = Parallel.sliceStart(rows, slice + 1, slices);
-        if (from < to) {
-            w.dotRows(from, to - from, x, 0, out, from);
+            case 0 -> Tensors.dotSlice(weights.wq(), p, slices, cache.callX, cache.q);
+            case 1 -> Tensors.dotSlice(weights.wk(), p, slices, cache.callX, cache.k);
+            default -> Tensors.dotSlice(weights.wv(), p, slices, cache.callX, cache.v);
         }
     }
 

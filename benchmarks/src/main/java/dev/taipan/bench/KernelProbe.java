@@ -83,12 +83,12 @@ public final class KernelProbe {
                     });
                     double sliceCalls = bestMillis(() -> {
                         for (Tensor w : m) {
-                            par.forRange(n, (p0, p1) -> slices(w, rows, p0, p1, n, x, out[0]));
+                            par.forRange(n, (p0, p1) -> slices(w, p0, p1, n, x, out[0]));
                         }
                     });
                     double oneCall = bestMillis(() -> par.forRange(n, (p0, p1) -> {
                         for (Tensor w : m) {
-                            slices(w, rows, p0, p1, n, x, out[0]);
+                            slices(w, p0, p1, n, x, out[0]);
                         }
                     }));
                     double whole = bestMillis(() -> par.forRange(n, (p0, p1) -> {
@@ -107,13 +107,9 @@ public final class KernelProbe {
         }
     }
 
-    private static void slices(Tensor w, int rows, int p0, int p1, int n, float[] x, float[] out) {
+    private static void slices(Tensor w, int p0, int p1, int n, float[] x, float[] out) {
         for (int p = p0; p < p1; p++) {
-            int from = Parallel.sliceStart(rows, p, n);
-            int to = Parallel.sliceStart(rows, p + 1, n);
-            if (from < to) {
-                w.dotRows(from, to - from, x, 0, out, from);
-            }
+            Tensors.dotSlice(w, p, n, x, out);
         }
     }
 

@@ -28,6 +28,20 @@ public final class Tensors {
         }
     }
 
+    /**
+     * Slice {@code slice} of {@code slices} ({@link Parallel#sliceStart}) of {@code w}'s rows dotted
+     * with {@code x[0 ..]} into the same rows of {@code out}; nothing for an empty slice. A thread's
+     * share of a one-token pass that gives each thread one slice of every matrix.
+     */
+    public static void dotSlice(Tensor w, int slice, int slices, float[] x, float[] out) {
+        int rows = Math.toIntExact(w.rows());
+        int from = Parallel.sliceStart(rows, slice, slices);
+        int to = Parallel.sliceStart(rows, slice + 1, slices);
+        if (from < to) {
+            w.dotRows(from, to - from, x, 0, out, from);
+        }
+    }
+
     /** Rows per tile of {@link #matmulBlocked}: about {@value #TILE_BYTES} bytes of weights, 1 to 64 rows. */
     public static int tileRows(Tensor w) {
         return (int) Math.max(1, Math.min(MAX_TILE_ROWS, TILE_BYTES / Math.max(1, w.rowBytes())));

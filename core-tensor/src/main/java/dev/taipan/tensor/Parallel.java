@@ -77,6 +77,8 @@ public final class Parallel implements AutoCloseable {
     private volatile Thread waiter;
     private volatile boolean waiterParked;
     private volatile boolean closed;
+    /** Where calls are recorded, or null (the default). */
+    private volatile PassStats passStats;
 
     private Parallel(int threads) {
         if (threads < 1) {
@@ -103,6 +105,14 @@ public final class Parallel implements AutoCloseable {
 
     public int threads() {
         return threads;
+    }
+
+    /** Records this pool's calls into {@code stats} from now on ({@link PassStats}); null stops recording. */
+    public void recordPasses(PassStats stats) {
+        if (stats != null) {
+            stats.resume();
+        }
+        this.passStats = stats;
     }
 
     /**
@@ -156,7 +166,7 @@ public final class Parallel implements AutoCloseable {
             cursors.set(p, (long) parts << 32);
         }
         AtomicIntegerArray finished = sliceDone == null ? null : new AtomicIntegerArray(n);
-        forRange(n, (start, end) -> {
+        runRange(n, task.getClass(), (start, end) -> {
             for (int p = start; p < end; p++) {
                 for (int j = take(cursors, p, false); j >= 0; j = take(cursors, p, false)) {
                     runPart(task, p, j, parts, finished, sliceDone);
@@ -203,6 +213,11 @@ public final class Parallel implements AutoCloseable {
      * {@link #chunkBounds}, which the threads take in turn; {@code task} never gets an empty range.
      */
     public void forRange(int n, RangeTask task) {
+        runRange(n, task.getClass(), task);
+    }
+
+    /** {@link #forRange}, recorded in {@link PassStats} as a pass of {@code kind}. */
+    private void runRange(int n, Class<?> kind, RangeTask task) {
         if (threads == 1 || n <= 1 || isInsideTask()) {
             if (n > 0) {
                 task.run(0, n);
@@ -214,7 +229,7 @@ public final class Parallel implements AutoCloseable {
         }
         lock.lock();
         try {
-            runChunks(n, task);
+            runChunks(n, kind, task);
         } finally {
             lock.unlock();
         }
@@ -225,7 +240,9 @@ public final class Parallel implements AutoCloseable {
         return (t instanceof Worker w && w.pool() == this) || (lock.isHeldByCurrentThread());
     }
 
-    private void runChunks(int n, RangeTask rangeTask) {
+    private void runChunks(int n, Class<?> kind, RangeTask rangeTask) {
+        PassStats stats = passStats;
+        long start = stats == null ? 0 : System.nanoTime();
         int chunks = plan(n);
         this.task = rangeTask;
         this.taskChunks = chunks;
@@ -243,7 +260,11 @@ public final class Parallel implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             t = e;
         }
+        long workEnd = stats == null ? 0 : System.nanoTime();
         awaitWorkers();
+        if (stats != null) {
+            stats.record(kind, start, workEnd, System.nanoTime());
+        }
         this.task = null;
         Throwable workerFailure = failure.getAndSet(null);
         if (t == null) {

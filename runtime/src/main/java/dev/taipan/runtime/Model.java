@@ -75,6 +75,11 @@ public final class Model implements AutoCloseable {
         return parallel.threads();
     }
 
+    /** The model's worker pool (shared by its sessions), e.g. to record its passes ({@link Parallel#recordPasses}). */
+    public Parallel parallel() {
+        return parallel;
+    }
+
     /** A new session with the context length and prefill batch of the load options. */
     public Session newSession(Sampling sampling) {
         return newSession(sampling, defaultLimits);

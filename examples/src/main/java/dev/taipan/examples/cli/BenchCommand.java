@@ -11,6 +11,7 @@ import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.tensor.DType;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.PassStats;
 import dev.taipan.tensor.Tensor;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -92,12 +93,18 @@ final class BenchCommand implements Callable<Integer> {
             description = "Size of each of the two arrays the bandwidth probe reads (default: ${DEFAULT-VALUE}).")
     private int probeMib;
 
+    @Option(names = "--pass-stats", description = "Also print, per decoded token of the measured runs, the"
+            + " parallel passes by kind: calls, the calling thread's own work, its wait for the workers, and its"
+            + " serial time before each pass (PassStats), as '#' lines on stderr.")
+    private boolean passStats;
+
     @Mixin
     private OffloadOptions offload;
 
     /** What one measurement found. */
     record Result(String model, int threads, int promptTokens, double prefillTokPerSec, int genTokens,
-                  double decodeTokPerSec, double coldDecodeTokPerSec, long bytesPerToken, double readGbPerSec) {
+                  double decodeTokPerSec, double coldDecodeTokPerSec, long bytesPerToken, double readGbPerSec,
+                  double[] decodeRuns) {
 
         double effectiveGbPerSec() {
             return bytesPerToken * decodeTokPerSec / 1e9;
@@ -120,10 +127,10 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             out.printf(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"prefill_tok_s\":%.3f,"
                             + "\"gen_tokens\":%d,\"decode_tok_s\":%.3f,\"bytes_per_token\":%d,\"effective_gb_s\":%.3f,"
-                            + "\"read_gb_s\":%.3f,\"warmup_runs\":%d,\"cold_decode_tok_s\":%s}%n",
+                            + "\"read_gb_s\":%.3f,\"decode_runs_tok_s\":[%s],\"warmup_runs\":%d,\"cold_decode_tok_s\":%s}%n",
                     r.model().replace("\\", "\\\\").replace("\"", "\\\""), r.threads(), r.promptTokens(),
                     r.prefillTokPerSec(), r.genTokens(), r.decodeTokPerSec(), r.bytesPerToken(), r.effectiveGbPerSec(),
-                    r.readGbPerSec(), warmup, warmup == 0 ? "null"
+                    r.readGbPerSec(), rates(r.decodeRuns(), ","), warmup, warmup == 0 ? "null"
                             : String.format(Locale.ROOT, "%.3f", r.coldDecodeTokPerSec()));
         } else {
             out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs after %d warm-up run(s)%n", r.model(),
@@ -133,6 +140,7 @@ final class BenchCommand implements Callable<Integer> {
                             + " %.0f%% of the measured read bandwidth %.2f GB/s)%n", r.genTokens(), r.decodeTokPerSec(),
                     r.bytesPerToken() / 1e6, r.effectiveGbPerSec(), 100 * r.effectiveGbPerSec() / r.readGbPerSec(),
                     r.readGbPerSec());
+            out.printf(Locale.ROOT, "decode runs (tok/s, in order): %s%n", rates(r.decodeRuns(), " "));
             if (warmup > 0) {
                 out.printf(Locale.ROOT, "decode  %4d tokens: %9.2f tok/s  cold (first warm-up run, JIT compiling)%n",
                         r.genTokens(), r.coldDecodeTokPerSec());
@@ -177,33 +185,75 @@ final class BenchCommand implements Callable<Integer> {
             // warm-up with the measured shapes, so that C2 has compiled the batch kernels too
             double cold = Double.NaN;
             for (int i = 0; i < warmup; i++) {
-                double[] rates = run(s, prompt, genTokens);
+                double[] rates = run(s, prompt, genTokens, m.parallel(), null);
                 cold = i == 0 ? rates[1] : cold;
             }
             double[] prefill = new double[repeat];
             double[] decode = new double[repeat];
+            PassStats stats = passStats ? new PassStats() : null;
             for (int i = 0; i < repeat; i++) {
-                double[] rates = run(s, prompt, genTokens);
+                double[] rates = run(s, prompt, genTokens, m.parallel(), stats);
                 prefill[i] = rates[0];
                 decode[i] = rates[1];
             }
+            if (stats != null) {
+                printPassStats(stats, (long) repeat * genTokens, decode);
+            }
             return new Result(String.valueOf(path.getFileName()), threads, promptTokens, median(prefill), genTokens,
-                    median(decode), cold, bytesPerToken(m), readBandwidth());
+                    median(decode), cold, bytesPerToken(m), readBandwidth(), decode);
         }
     }
 
-    // prefill the prompt, then greedy-decode n tokens; returns {prefill tok/s, decode tok/s}
-    private static double[] run(Session s, int[] prompt, int n) {
+    // prefill the prompt, then greedy-decode n tokens (its passes recorded into stats if not null);
+    // returns {prefill tok/s, decode tok/s}
+    private static double[] run(Session s, int[] prompt, int n, Parallel par, PassStats stats) {
         s.reset();
         long t0 = System.nanoTime();
         float[] logits = s.prefill(prompt);
         long t1 = System.nanoTime();
         Kernels k = Kernels.vector();
+        par.recordPasses(stats);
         for (int i = 0; i < n; i++) {
             logits = s.decode(k.argmax(logits, 0, logits.length));
         }
+        par.recordPasses(null);
         long t2 = System.nanoTime();
         return new double[] {prompt.length * 1e9 / (t1 - t0), n * 1e9 / (t2 - t1)};
+    }
+
+    // per decoded token: each kind of pass, then the totals against the token's wall time
+    private void printPassStats(PassStats stats, long tokens, double[] decodeRates) {
+        PrintWriter err = spec.commandLine().getErr();
+        double tokenUs = 0;
+        for (double r : decodeRates) {
+            tokenUs += 1e6 / r / decodeRates.length;
+        }
+        err.printf(Locale.ROOT, "# passes per decoded token (%d tokens, %.1f us each on average):%n", tokens, tokenUs);
+        err.printf(Locale.ROOT, "# %-22s %7s %10s %10s %10s%n", "kind", "calls", "work us", "wait us", "serial us");
+        long calls = 0;
+        double work = 0;
+        double wait = 0;
+        double serial = 0;
+        for (PassStats.Kind kind : stats.kinds()) {
+            err.printf(Locale.ROOT, "# %-22s %7.1f %10.1f %10.1f %10.1f%n", kind.name(), (double) kind.calls() / tokens,
+                    kind.workNanos() / 1e3 / tokens, kind.waitNanos() / 1e3 / tokens, kind.serialNanos() / 1e3 / tokens);
+            calls += kind.calls();
+            work += kind.workNanos() / 1e3 / tokens;
+            wait += kind.waitNanos() / 1e3 / tokens;
+            serial += kind.serialNanos() / 1e3 / tokens;
+        }
+        err.printf(Locale.ROOT, "# %-22s %7.1f %10.1f %10.1f %10.1f   (%.0f%% / %.0f%% / %.0f%% of the token)%n", "all",
+                (double) calls / tokens, work, wait, serial, 100 * work / tokenUs, 100 * wait / tokenUs,
+                100 * serial / tokenUs);
+        err.flush();
+    }
+
+    private static String rates(double[] v, String separator) {
+        StringBuilder sb = new StringBuilder();
+        for (double x : v) {
+            sb.append(sb.isEmpty() ? "" : separator).append(String.format(Locale.ROOT, "%.3f", x));
+        }
+        return sb.toString();
     }
 
     private static double median(double[] v) {

@@ -113,6 +113,11 @@ class BenchCommandTest {
             assertTrue(Double.parseDouble(m.group(1)) > 0, key + " in " + json);
         }
         assertTrue(json.contains("\"warmup_runs\":2,"), json);
+        Matcher runs = Pattern.compile("\"decode_runs_tok_s\":\\[([0-9.,]+)\\]").matcher(json);
+        assertTrue(runs.find(), json);
+        Matcher median = Pattern.compile("\"decode_tok_s\":([0-9.]+)").matcher(json);
+        assertTrue(median.find(), json);
+        assertEquals(median.group(1), runs.group(1), "the one measured run is the median: " + json);
     }
 
     @Test

@@ -112,7 +112,7 @@ class BenchCommandTest {
             assertTrue(m.find(), key + " in " + json);
             assertTrue(Double.parseDouble(m.group(1)) > 0, key + " in " + json);
         }
-        assertTrue(json.contains("\"warmup_runs\":2,"), json);
+        assertTrue(json.contains("\"warmup_runs\":4,"), json);
         Matcher runs = Pattern.compile("\"decode_runs_tok_s\":\\[([0-9.,]+)\\]").matcher(json);
         assertTrue(runs.find(), json);
         Matcher median = Pattern.compile("\"decode_tok_s\":([0-9.]+)").matcher(json);

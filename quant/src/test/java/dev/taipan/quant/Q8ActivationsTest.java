@@ -33,6 +33,34 @@ class Q8ActivationsTest {
     }
 
     @Test
+    void kernelFactorsEqualTheirScalarTwins() {
+        Random rnd = new Random(5);
+        for (int blocks : new int[] {1, 3, 7}) {
+            float[] x = new float[32 * blocks];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            x[5] = 0f; // a zero quant next to the block's extremes (+-127)
+            Q8Activations a = new Q8Activations();
+            assertTrue(a.quantize(x, 0, blocks));
+            a.forQ4_0();
+            a.forQ8_0();
+            int[][] vector = {a.lowTwice.clone(), a.highTwice.clone(), a.pairLow.clone(), a.pairHigh.clone(),
+                a.pairBias.clone()};
+            a.fillQ4_0Scalar();
+            a.fillQ8_0Scalar();
+            int[][] scalar = {a.lowTwice, a.highTwice, a.pairLow, a.pairHigh, a.pairBias};
+            for (int f = 0; f < vector.length; f++) {
+                assertArrayEquals(scalar[f], vector[f], "factor " + f + ", " + blocks + " blocks");
+            }
+            // spot-check the definitions: block 0, column 3
+            assertEquals((a.q[3] & 0xFFFF) * 0x10001, a.lowTwice[3]);
+            assertEquals(((a.q[19] - 16 * a.q[3]) & 0xFFFF) * 0x10001, a.highTwice[3]);
+            assertEquals(((a.q[7] - 256 * a.q[6]) & 0xFFFF) * 0x10001, a.pairHigh[3]);
+        }
+    }
+
+    @Test
     void vectorEqualsScalarTwin() {
         Random rnd = new Random(1);
         for (int blocks : new int[] {1, 2, 5}) {

@@ -221,8 +221,8 @@ final class Q8Activations {
 
     /**
      * This instance with {@link #lowTwice} and {@link #highTwice} filled from its quants, once per
-     * quantization (Vector API: a 16-lane loop over shorts was a fifth of the cost of a one-token
-     * activation's preparation; {@link #fillQ4_0Scalar} is its twin).
+     * quantization (Vector API, int lanes widened from the quants: the scalar loop, now the twin
+     * {@link #fillQ4_0Scalar}, cost more than the quantization itself).
      */
     Q8Activations forQ4_0() {
         if (!q4Factors) {

@@ -85,10 +85,22 @@ public final class RepackedQ8_0 extends RepackedTensor {
         Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
         Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
         MemorySegment s = packed;
-        long bA = g * groupBytes;
-        long bB = nGroups > 1 ? bA + groupBytes : bA;
-        long bC = nGroups > 2 ? bA + 2 * groupBytes : bA;
-        long bD = nGroups > 3 ? bA + 3 * groupBytes : bA;
+        int n = runGroups(g);
+        int iA = (int) (g - runStart(g));
+        int iB = nGroups > 1 ? iA + 1 : iA;
+        int iC = nGroups > 2 ? iA + 2 : iA;
+        int iD = nGroups > 3 ? iA + 3 : iA;
+        // per run block: the groups' scales, then column pair k of group i at n * 2GQ + (k * n + i) * 2GQ
+        long bA = runStart(g) * groupBytes;
+        int sA = iA * 2 * GQ;
+        int sB = iB * 2 * GQ;
+        int sC = iC * 2 * GQ;
+        int sD = iD * 2 * GQ;
+        int qA = n * 2 * GQ + iA * 2 * GQ;
+        int qB = n * 2 * GQ + iB * 2 * GQ;
+        int qC = n * 2 * GQ + iC * 2 * GQ;
+        int qD = n * 2 * GQ + iD * 2 * GQ;
+        int pair = n * 2 * GQ;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector b0 = a0;
@@ -98,8 +110,8 @@ public final class RepackedQ8_0 extends RepackedTensor {
         FloatVector d0 = a0;
         FloatVector d1 = a0;
         IntVector low = IntVector.broadcast(I, 0xFFFF);
-        int step = groupBlockBytes;
-        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, bB += step, bC += step, bD += step, k0 += 16) {
+        int step = n * groupBlockBytes;
+        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
             IntVector eA = IntVector.broadcast(I, PAIR_OFFSETS);
             IntVector oA = eA;
             IntVector eB = eA;
@@ -109,45 +121,45 @@ public final class RepackedQ8_0 extends RepackedTensor {
             IntVector eD = eA;
             IntVector oD = eA;
             // written out here, not in helpers: a helper C2 does not inline boxes its vector
-            long q = 2L * GQ;
-            for (int k = 0; k < 16; k++, q += 2L * GQ) {
+            long q = bA;
+            for (int k = 0; k < 16; k++, q += pair) {
                 ShortVector xlo = IntVector.broadcast(I, xl[k0 + k]).reinterpretAsShorts();
                 ShortVector xhi = IntVector.broadcast(I, xh[k0 + k]).reinterpretAsShorts();
                 ShortVector bias = IntVector.broadcast(I, xb[k0 + k]).reinterpretAsShorts();
-                ShortVector v = ShortVector.fromMemorySegment(S, s, bA + q, LE);
+                ShortVector v = ShortVector.fromMemorySegment(S, s, q + qA, LE);
                 IntVector t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
                 eA = eA.add(t.and(low));
                 oA = oA.add(t.lanewise(VectorOperators.LSHR, 16));
-                v = ShortVector.fromMemorySegment(S, s, bB + q, LE);
+                v = ShortVector.fromMemorySegment(S, s, q + qB, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
                 eB = eB.add(t.and(low));
                 oB = oB.add(t.lanewise(VectorOperators.LSHR, 16));
-                v = ShortVector.fromMemorySegment(S, s, bC + q, LE);
+                v = ShortVector.fromMemorySegment(S, s, q + qC, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
                 eC = eC.add(t.and(low));
                 oC = oC.add(t.lanewise(VectorOperators.LSHR, 16));
-                v = ShortVector.fromMemorySegment(S, s, bD + q, LE);
+                v = ShortVector.fromMemorySegment(S, s, q + qD, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
                 eD = eD.add(t.and(low));
                 oD = oD.add(t.lanewise(VectorOperators.LSHR, 16));
             }
             FloatVector dxv = FloatVector.broadcast(F, dx[b]);
-            ShortVector h = ShortVector.fromMemorySegment(S, s, bA, LE);
+            ShortVector h = ShortVector.fromMemorySegment(S, s, bA + sA, LE);
             a0 = ((FloatVector) eA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
             a1 = ((FloatVector) oA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
-            h = ShortVector.fromMemorySegment(S, s, bB, LE);
+            h = ShortVector.fromMemorySegment(S, s, bA + sB, LE);
             b0 = ((FloatVector) eB.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b0);
             b1 = ((FloatVector) oB.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b1);
-            h = ShortVector.fromMemorySegment(S, s, bC, LE);
+            h = ShortVector.fromMemorySegment(S, s, bA + sC, LE);
             c0 = ((FloatVector) eC.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c0);
             c1 = ((FloatVector) oC.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c1);
-            h = ShortVector.fromMemorySegment(S, s, bD, LE);
+            h = ShortVector.fromMemorySegment(S, s, bA + sD, LE);
             d0 = ((FloatVector) eD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
             d1 = ((FloatVector) oD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))

@@ -48,14 +48,15 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code q[j]}, high nibble {@code q[j + 16]}). The groups of each matrix form runs of
  * {@link #MAX_GROUPS} (fewer at the matrix's end), the groups one kernel call computes; the run of
  * groups {@code k0 ..} of matrix {@code m} starts at {@code (m * groupsPerMatrix + k0) * groupBytes}.
- * Q8_0 stores a run's groups one after the other, each group's blocks in order (a call reads four
- * streams). Q4_0 interleaves them so that a call reads the run in order: block {@code b} of a run
- * of {@code n} groups is {@code n * groupBlockBytes} bytes at {@code b * n * groupBlockBytes} from
- * the run's start, holding the {@code n} groups' scales, then column by column the {@code n} groups'
- * bytes of that column ({@link #scaleOffset}, {@link #quantOffset}). On 2 threads of an AMD EPYC
- * (Zen 5) VM the Q4_0 kernel read a 1 GiB matrix at 0.32-0.34 ns per block this way against
- * 0.41-0.51 group by group, while the same interleaving slowed the float Q8_0 kernel down from
- * 0.85-0.87 to 1.03-1.42 ns (scratch probes, benchmarks/README.md).
+ * Both formats interleave a run's groups so that a kernel call reads the run in order: block
+ * {@code b} of a run of {@code n} groups is {@code n * groupBlockBytes} bytes at
+ * {@code b * n * groupBlockBytes} from the run's start, holding the {@code n} groups' scales, then
+ * column by column (Q8_0: column pair by column pair) the {@code n} groups' bytes of that column
+ * ({@link #scaleOffset}, {@link #quantOffset}). On 2 threads of an AMD EPYC (Zen 5) VM the Q4_0
+ * kernel read a 1 GiB matrix at 0.32-0.34 ns per block this way against 0.41-0.51 group by group
+ * (four streams per call); the integer Q8_0 kernel at 0.55-0.64 against 0.64-0.75 (twelfth
+ * session, {@code KernelProbe matvec}; the float Q8_0 kernel it replaced had been slower
+ * interleaved, benchmarks/README.md).
  *
  * <p>The tensor keeps the mapped tensor it was made from: {@link #data()} returns the mapped bytes
  * (the file's layout, for writers and byte counts), and {@link #matmul} (prefill, many tokens per
@@ -94,8 +95,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     protected final int blocksPerRow;
     protected final int groupBlockBytes;
     protected final long groupBytes;
-    /** Whether the groups of a run are interleaved (Q4_0) or stored one after the other (Q8_0). */
-    protected final boolean interleaved;
 
     RepackedTensor(QuantizedTensor source, MemorySegment packed) {
         this.source = source;
@@ -106,7 +105,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         this.blocksPerRow = source.cols() / 32;
         this.groupBlockBytes = groupBlockBytes(source.type());
         this.groupBytes = (long) blocksPerRow * groupBlockBytes;
-        this.interleaved = source.type() == DType.Q4_0;
         if (packed.byteSize() != groups * groupBytes) {
             throw new IllegalArgumentException("tensor '" + source.name() + "': repacked bytes " + packed.byteSize()
                     + ", expected " + groups * groupBytes);
@@ -200,6 +198,14 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         return r;
     }
 
+    /** Columns of a group's block: Q4_0 bytes (two weights each), Q8_0 column pairs. */
+    static final int COLUMNS = 16;
+
+    /** Bytes of one column of a group's block: {@code GROUP_ROWS} bytes (Q4_0) or shorts (Q8_0). */
+    final int columnBytes() {
+        return (groupBlockBytes - 2 * GROUP_ROWS) / COLUMNS;
+    }
+
     /** Groups one kernel call streams at once (the activations shared): a matrix's groups form runs of this many. */
     static final int MAX_GROUPS = 4;
 
@@ -209,18 +215,14 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
      * run's bytes, interleaved as the class comment describes.
      */
     private void place(byte[] group, int i, int n, byte[] run) {
-        if (!interleaved) {
-            System.arraycopy(group, 0, run, i * group.length, group.length);
-            return;
-        }
         int scales = 2 * GROUP_ROWS;
-        int columns = (groupBlockBytes - scales) / GROUP_ROWS;
+        int unit = columnBytes();
         for (int b = 0; b < blocksPerRow; b++) {
             int src = b * groupBlockBytes;
             int dst = b * n * groupBlockBytes;
             System.arraycopy(group, src, run, dst + i * scales, scales);
-            for (int j = 0; j < columns; j++) {
-                System.arraycopy(group, src + scales + j * GROUP_ROWS, run, dst + n * scales + (j * n + i) * GROUP_ROWS, GROUP_ROWS);
+            for (int j = 0; j < COLUMNS; j++) {
+                System.arraycopy(group, src + scales + j * unit, run, dst + n * scales + (j * n + i) * unit, unit);
             }
         }
     }
@@ -454,33 +456,27 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         return (int) Math.min(MAX_GROUPS, groupsPerMatrix - k / MAX_GROUPS * MAX_GROUPS);
     }
 
-    /** Offset of block {@code b} of the run holding group {@code g} (interleaved): its groups' scales, then their columns. */
+    /** Offset of block {@code b} of the run holding group {@code g}: its groups' scales, then their columns. */
     private long runBlock(long g, int b) {
         return runStart(g) * groupBytes + (long) b * runGroups(g) * groupBlockBytes;
-    }
-
-    /** Offset of block {@code b} of group {@code g} stored alone (not interleaved): its scales, then its columns. */
-    private long groupBlock(long g, int b) {
-        return (g * blocksPerRow + b) * groupBlockBytes;
     }
 
     /** Offset of the fp16 scale of {@code row} in block {@code b}. */
     final long scaleOffset(long row, int b) {
         long g = groupOf(row);
-        long group = interleaved ? runBlock(g, b) + (g - runStart(g)) * 2L * GROUP_ROWS : groupBlock(g, b);
+        long group = runBlock(g, b) + (g - runStart(g)) * 2L * GROUP_ROWS;
         return group + 2L * laneOf(row);
     }
 
     /** Offset of quant byte {@code column} of {@code row} in block {@code b}. */
     final long quantOffset(long row, int b, int column) {
         long g = groupOf(row);
-        if (!interleaved) {
-            // Q8_0: column pairs of shorts, the even column the low byte
-            return groupBlock(g, b) + 2L * GROUP_ROWS + (long) (column / 2) * 2 * GROUP_ROWS
-                    + 2L * RepackedQ8_0.shortLane(laneOf(row)) + column % 2;
-        }
+        boolean pairs = this instanceof RepackedQ8_0;
+        // Q8_0: column pairs of shorts, the even column the low byte
+        int unit = pairs ? column / 2 : column;
+        long inUnit = pairs ? 2L * RepackedQ8_0.shortLane(laneOf(row)) + column % 2 : laneOf(row);
         int n = runGroups(g);
-        return runBlock(g, b) + 2L * n * GROUP_ROWS + ((long) column * n + g - runStart(g)) * GROUP_ROWS + laneOf(row);
+        return runBlock(g, b) + 2L * n * GROUP_ROWS + ((long) unit * n + g - runStart(g)) * columnBytes() + inUnit;
     }
 
     /** The fp16 {@code h} times {@code 2^-112} as an f32, exact for every finite fp16 (the scalar form of the kernels' decoding). */

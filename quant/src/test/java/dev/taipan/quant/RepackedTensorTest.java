@@ -254,7 +254,7 @@ class RepackedTensorTest {
             int blocksPerRow = 3;
             boolean q8 = type == DType.Q8_0;
             int perGroup = 2 * G;
-            // six groups, the last padded: Q4_0 interleaves a run of four, then a run of two
+            // six groups, the last padded: a run of four interleaved groups, then a run of two
             long rows = 10L * G + 7;
             QuantizedTensor src = source(type, Shape.of(rows, 32 * blocksPerRow), 11, arena);
             RepackedTensor rep = RepackedTensor.of(src, arena);
@@ -272,9 +272,9 @@ class RepackedTensorTest {
                     long block = r * src.rowBytes() + (long) b * type.blockBytes();
                     long k = r / perGroup;
                     long k0 = k / 4 * 4;
-                    long n = q8 ? 1 : Math.min(4, paddedRows / perGroup - k0);
-                    long i = q8 ? 0 : k - k0;
-                    long at = q8 ? (k * blocksPerRow + b) * groupBlockBytes : (k0 * blocksPerRow + b * n) * groupBlockBytes;
+                    long n = Math.min(4, paddedRows / perGroup - k0);
+                    long i = k - k0;
+                    long at = (k0 * blocksPerRow + b * n) * groupBlockBytes;
                     String where = type + " row " + r + " block " + b;
                     short d = r < rows ? mapped.get(LE_SHORT, block) : 0;
                     assertEquals(d, packed.get(LE_SHORT, at + i * scaleBytes * perGroup + 2 * lane), where + " scale");
@@ -284,7 +284,7 @@ class RepackedTensorTest {
                         byte want;
                         if (q8) {
                             int shortLane = lane < G ? 2 * lane : 2 * (lane - G) + 1;
-                            offset = at + (long) scaleBytes * perGroup + (j / 2) * 2L * perGroup + 2L * shortLane + j % 2;
+                            offset = at + n * scaleBytes * perGroup + ((j / 2) * n + i) * 2L * perGroup + 2L * shortLane + j % 2;
                             want = j % 2 == 0 ? (byte) (source + 128) : source;
                         } else {
                             offset = at + n * scaleBytes * perGroup + (j * n + i) * perGroup + lane;

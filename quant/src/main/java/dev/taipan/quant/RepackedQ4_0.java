@@ -79,7 +79,7 @@ public final class RepackedQ4_0 extends RepackedTensor {
         Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
         MemorySegment s = packed;
         int n = runGroups(g);
-        int iA = (int) (g - runStart(g));
+        int iA = indexInRun(g);
         int iB = nGroups > 1 ? iA + 1 : iA;
         int iC = nGroups > 2 ? iA + 2 : iA;
         int iD = nGroups > 3 ? iA + 3 : iA;
@@ -196,6 +196,6 @@ public final class RepackedQ4_0 extends RepackedTensor {
     }
 
     private byte quant(long row, int b, int column) {
-        return packed.get(ValueLayout.JAVA_BYTE, quantOffset(row, b, column));
+        return packed.get(ValueLayout.JAVA_BYTE, columnOffset(row, b, column) + laneOf(row));
     }
 }

@@ -86,7 +86,7 @@ public final class RepackedQ8_0 extends RepackedTensor {
         Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
         MemorySegment s = packed;
         int n = runGroups(g);
-        int iA = (int) (g - runStart(g));
+        int iA = indexInRun(g);
         int iB = nGroups > 1 ? iA + 1 : iA;
         int iC = nGroups > 2 ? iA + 2 : iA;
         int iD = nGroups > 3 ? iA + 3 : iA;
@@ -206,7 +206,9 @@ public final class RepackedQ8_0 extends RepackedTensor {
 
     /** The int8 of {@code row}, block {@code b}, column {@code column} (the even columns' bytes are stored plus 128). */
     private byte quant(long row, int b, int column) {
-        byte stored = packed.get(ValueLayout.JAVA_BYTE, quantOffset(row, b, column));
+        // column pair column / 2: the row's short, the even column the low byte
+        long at = columnOffset(row, b, column / 2) + 2L * shortLane(laneOf(row)) + column % 2;
+        byte stored = packed.get(ValueLayout.JAVA_BYTE, at);
         return column % 2 == 0 ? (byte) (stored ^ 0x80) : stored;
     }
 }

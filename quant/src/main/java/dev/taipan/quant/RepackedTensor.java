@@ -52,7 +52,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code b} of a run of {@code n} groups is {@code n * groupBlockBytes} bytes at
  * {@code b * n * groupBlockBytes} from the run's start, holding the {@code n} groups' scales, then
  * column by column (Q8_0: column pair by column pair) the {@code n} groups' bytes of that column
- * ({@link #scaleOffset}, {@link #quantOffset}). On 2 threads of an AMD EPYC (Zen 5) VM the Q4_0
+ * ({@link #scaleOffset}, {@link #columnOffset}). On 2 threads of an AMD EPYC (Zen 5) VM the Q4_0
  * kernel read a 1 GiB matrix at 0.32-0.34 ns per block this way against 0.41-0.51 group by group
  * (four streams per call); the integer Q8_0 kernel at 0.55-0.64 against 0.64-0.75 (twelfth
  * session, {@code KernelProbe matvec}; the float Q8_0 kernel it replaced had been slower
@@ -352,7 +352,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
             int lane = laneOf(r);
             long matrixEnd = (r / matrixRows + 1) * matrixRows;
             long g = groupOf(r);
-            long restOfRun = runGroups(g) - (g - runStart(g));
+            long restOfRun = runGroups(g) - indexInRun(g);
             long whole = lane == 0 ? Math.min(restOfRun, (Math.min(end, matrixEnd) - r) / GROUP_ROWS) : 0;
             if (whole > 0) {
                 groups(g, (int) whole, a, out, o);
@@ -450,6 +450,11 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         return g - (g % groupsPerMatrix) % MAX_GROUPS;
     }
 
+    /** The place of group {@code g} in its run, 0 to {@link #MAX_GROUPS} - 1. */
+    final int indexInRun(long g) {
+        return (int) ((g % groupsPerMatrix) % MAX_GROUPS);
+    }
+
     /** Groups in the run holding group {@code g}: {@link #MAX_GROUPS}, fewer in a matrix's last run. */
     final int runGroups(long g) {
         long k = g % groupsPerMatrix;
@@ -464,19 +469,18 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     /** Offset of the fp16 scale of {@code row} in block {@code b}. */
     final long scaleOffset(long row, int b) {
         long g = groupOf(row);
-        long group = runBlock(g, b) + (g - runStart(g)) * 2L * GROUP_ROWS;
+        long group = runBlock(g, b) + indexInRun(g) * 2L * GROUP_ROWS;
         return group + 2L * laneOf(row);
     }
 
-    /** Offset of quant byte {@code column} of {@code row} in block {@code b}. */
-    final long quantOffset(long row, int b, int column) {
+    /**
+     * Offset of column {@code column} (Q4_0: a byte column, Q8_0: a column pair) of the group holding
+     * {@code row} in block {@code b}: {@link #columnBytes()} bytes, the lanes' bytes in the format's
+     * order (each subclass finds a row's quant in it).
+     */
+    final long columnOffset(long row, int b, int column) {
         long g = groupOf(row);
-        boolean pairs = this instanceof RepackedQ8_0;
-        // Q8_0: column pairs of shorts, the even column the low byte
-        int unit = pairs ? column / 2 : column;
-        long inUnit = pairs ? 2L * RepackedQ8_0.shortLane(laneOf(row)) + column % 2 : laneOf(row);
-        int n = runGroups(g);
-        return runBlock(g, b) + 2L * n * GROUP_ROWS + ((long) unit * n + g - runStart(g)) * columnBytes() + inUnit;
+        return runBlock(g, b) + 2L * runGroups(g) * GROUP_ROWS + ((long) column * runGroups(g) + indexInRun(g)) * columnBytes();
     }
 
     /** The fp16 {@code h} times {@code 2^-112} as an f32, exact for every finite fp16 (the scalar form of the kernels' decoding). */

@@ -35,6 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 4, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-XX:PerMethodTrapLimit=10000", "-XX:PerMethodRecompilationCutoff=10000",
         "-Xmx2g", "-XX:MaxDirectMemorySize=16g"})
 public class BandwidthBench {
     static final long BYTES = OffHeap.GIB;

@@ -57,6 +57,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 4, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-XX:PerMethodTrapLimit=10000", "-XX:PerMethodRecompilationCutoff=10000",
         "-Xmx2g"})
 public class QuantMatvecBench {
     static final int COLS = 8192;

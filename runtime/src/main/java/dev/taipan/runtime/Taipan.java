@@ -10,11 +10,13 @@ import dev.taipan.runtime.arch.ArchitectureRegistry;
 import dev.taipan.runtime.arch.BuildContext;
 import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.runtime.arch.Network;
+import dev.taipan.tensor.JitLimits;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.SessionLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Entry point of the embedding API.
@@ -26,6 +28,9 @@ import java.nio.file.Path;
  * }</pre>
  */
 public final class Taipan {
+    private static final System.Logger LOG = System.getLogger(Taipan.class.getName());
+    private static final AtomicBoolean JIT_HINT_GIVEN = new AtomicBoolean();
+
     private Taipan() {
     }
 
@@ -41,6 +46,10 @@ public final class Taipan {
      * @throws ModelFormatException naming the file and the problem when the model cannot be used
      */
     public static Model load(Path path, LoadOptions options) {
+        if (!JitLimits.raised() && JIT_HINT_GIVEN.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.INFO, "JVM started without " + String.join(" ", JitLimits.OPTIONS)
+                    + ": decode speed will vary from run to run (see dev.taipan.tensor.JitLimits)");
+        }
         TensorSource source = ModelFiles.open(path);
         Parallel parallel = null;
         try {

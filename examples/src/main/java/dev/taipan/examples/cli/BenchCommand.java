@@ -9,6 +9,7 @@ import dev.taipan.runtime.Session;
 import dev.taipan.runtime.Taipan;
 import dev.taipan.runtime.arch.MetaKey;
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.JitLimits;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.PassStats;
@@ -128,11 +129,12 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             out.printf(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"prefill_tok_s\":%.3f,"
                             + "\"gen_tokens\":%d,\"decode_tok_s\":%.3f,\"bytes_per_token\":%d,\"effective_gb_s\":%.3f,"
-                            + "\"read_gb_s\":%.3f,\"decode_runs_tok_s\":[%s],\"warmup_runs\":%d,\"cold_decode_tok_s\":%s}%n",
+                            + "\"read_gb_s\":%.3f,\"decode_runs_tok_s\":[%s],\"warmup_runs\":%d,\"cold_decode_tok_s\":%s,"
+                            + "\"jit_limits_raised\":%b}%n",
                     r.model().replace("\\", "\\\\").replace("\"", "\\\""), r.threads(), r.promptTokens(),
                     r.prefillTokPerSec(), r.genTokens(), r.decodeTokPerSec(), r.bytesPerToken(), r.effectiveGbPerSec(),
                     r.readGbPerSec(), rates(r.decodeRuns(), ","), warmup, warmup == 0 ? "null"
-                            : String.format(Locale.ROOT, "%.3f", r.coldDecodeTokPerSec()));
+                            : String.format(Locale.ROOT, "%.3f", r.coldDecodeTokPerSec()), JitLimits.raised());
         } else {
             out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs after %d warm-up run(s)%n", r.model(),
                     r.threads(), repeat, warmup);
@@ -145,6 +147,10 @@ final class BenchCommand implements Callable<Integer> {
             if (warmup > 0) {
                 out.printf(Locale.ROOT, "decode  %4d tokens: %9.2f tok/s  cold (first warm-up run, JIT compiling)%n",
                         r.genTokens(), r.coldDecodeTokPerSec());
+            }
+            if (!JitLimits.raised()) {
+                out.println("note: this JVM runs without " + String.join(" ", JitLimits.OPTIONS)
+                        + ", so the kernels' compiled code, and the figures above, vary from process to process");
             }
         }
         out.flush();

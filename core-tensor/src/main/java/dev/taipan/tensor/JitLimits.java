@@ -1,0 +1,63 @@
+package dev.taipan.tensor;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * The two HotSpot limits that decide whether C2 compiles Taipan's Vector API kernels into their
+ * short form, and how to check them in the running JVM.
+ *
+ * <p>A Vector API kernel such as {@code RepackedQ4_0.groups} inlines thousands of JDK methods
+ * ({@code lanewiseTemplate}, {@code AbstractVector.check}, {@code convert0}, ...) into one
+ * compilation. C2 adds up, over every inlined copy, the traps and recompilations that the
+ * process has recorded for each of these shared methods (their profiles are polluted by every
+ * other kernel), and once the sum reaches {@code PerMethodTrapLimit} (100) or half of
+ * {@code PerMethodRecompilationCutoff} (400) it stops pruning never-taken branches and
+ * speculating on classes for the rest of the method: the species checks stay as calls and the
+ * code grows. Where the sums cross the limits depends on the order in which the warm-up ran,
+ * so each process gets its own code. Measured with {@code -XX:+LogCompilation} on the
+ * granitehybrid Q4_0 bench model (thirteenth session, benchmarks/README.md): the kernel's
+ * compiled size was 7.5 to 12.3 KB across five processes of one build, and decode ran at 110
+ * down to 85 tok/s in the same order; with the limits below every process compiled it at 7.8 to
+ * 7.9 KB and decoded at 79 to 85 % of the measured read bandwidth.
+ *
+ * <p>The limits are JVM options and cannot be changed once the JVM runs: the {@code taipan}
+ * launcher, {@code .mvn/jvm.config} (the REPL through {@code exec:java}) and the test and
+ * benchmark forks pass {@link #OPTIONS}; applications that embed Taipan should pass them too.
+ */
+public final class JitLimits {
+
+    /** The value given to both limits: far above the sums Taipan's kernels reach (about 400). */
+    public static final long LIMIT = 10_000;
+
+    /** The JVM options that raise both limits. */
+    public static final List<String> OPTIONS = List.of(
+            "-XX:PerMethodTrapLimit=" + LIMIT, "-XX:PerMethodRecompilationCutoff=" + LIMIT);
+
+    private JitLimits() {
+    }
+
+    /**
+     * Whether the running JVM has both limits at {@link #LIMIT} or above ({@code
+     * PerMethodRecompilationCutoff} -1 means no limit); false where they cannot be read (not
+     * HotSpot).
+     */
+    public static boolean raised() {
+        OptionalLong traps = option("PerMethodTrapLimit");
+        OptionalLong recompiles = option("PerMethodRecompilationCutoff");
+        return traps.isPresent() && traps.getAsLong() >= LIMIT
+                && recompiles.isPresent() && (recompiles.getAsLong() >= LIMIT || recompiles.getAsLong() < 0);
+    }
+
+    /** The value of the HotSpot option {@code name}, or empty where the JVM does not have it. */
+    static OptionalLong option(String name) {
+        try {
+            HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            return bean == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(bean.getVMOption(name).getValue()));
+        } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+            return OptionalLong.empty();
+        }
+    }
+}

@@ -1,5 +1,6 @@
 package dev.taipan.bench;
 
+import dev.taipan.tensor.JitLimits;
 import dev.taipan.tensor.Parallel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 4, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-XX:PerMethodTrapLimit=10000", "-XX:PerMethodRecompilationCutoff=10000",
+        JitLimits.TRAP_LIMIT_OPTION, JitLimits.RECOMPILATION_CUTOFF_OPTION,
         "-Xmx2g", "-XX:MaxDirectMemorySize=16g"})
 public class BandwidthBench {
     static final long BYTES = OffHeap.GIB;

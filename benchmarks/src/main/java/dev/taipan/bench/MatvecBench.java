@@ -3,6 +3,7 @@ package dev.taipan.bench;
 import dev.taipan.tensor.BF16Tensor;
 import dev.taipan.tensor.F16Tensor;
 import dev.taipan.tensor.F32Tensor;
+import dev.taipan.tensor.JitLimits;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
@@ -33,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 4, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-XX:PerMethodTrapLimit=10000", "-XX:PerMethodRecompilationCutoff=10000",
+        JitLimits.TRAP_LIMIT_OPTION, JitLimits.RECOMPILATION_CUTOFF_OPTION,
         "-Xmx2g", "-XX:MaxDirectMemorySize=16g"})
 public class MatvecBench {
     static final long BYTES = OffHeap.GIB;

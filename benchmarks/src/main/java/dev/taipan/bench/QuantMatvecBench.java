@@ -2,6 +2,7 @@ package dev.taipan.bench;
 
 import dev.taipan.quant.TensorFactory;
 import dev.taipan.tensor.DType;
+import dev.taipan.tensor.JitLimits;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.Shape;
 import dev.taipan.tensor.Tensor;
@@ -57,7 +58,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 4, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-XX:PerMethodTrapLimit=10000", "-XX:PerMethodRecompilationCutoff=10000",
+        JitLimits.TRAP_LIMIT_OPTION, JitLimits.RECOMPILATION_CUTOFF_OPTION,
         "-Xmx2g"})
 public class QuantMatvecBench {
     static final int COLS = 8192;

@@ -84,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", defaultValue = "4", paramLabel = "W",
             description = "Unmeasured runs first, for the JIT (default: ${DEFAULT-VALUE}: after two, the first"
-                    + " measured decode run was still 10-20% slower than the later ones); the first one's decode"
+                    + " measured decode run was still 10-20%% slower than the later ones); the first one's decode"
                     + " rate is reported as cold.")
     private int warmup;
 

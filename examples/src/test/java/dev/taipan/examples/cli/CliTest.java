@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
 
 /**
  * The {@code taipan} commands run in-process on stories260K (fixtures/real) and a tiny MoE fixture
@@ -158,13 +162,33 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"logits", "generate"})
+    @ValueSource(strings = {"logits", "generate", "bench", "convert", "chat", "info"})
     void everyCommandHasHelp(String command) {
         Result r = run(command, "--help");
         assertEquals(0, r.status());
         assertTrue(r.out().startsWith("Usage: taipan " + command), r.out());
-        assertTrue(r.out().contains("--model"), r.out());
+        assertTrue(r.out().contains(command.equals("convert") ? "--from" : "--model"), r.out());
         assertTrue(r.out().contains("--verbose"), r.out());
+    }
+
+    /**
+     * picocli formats every description with {@code String.format}; one that does not format (a bare
+     * {@code %}) is printed raw, with a warning on the JVM's own stderr, so this test watches that.
+     */
+    @Test
+    void everyHelpFormatsWithoutPicocliWarnings() {
+        CommandLine root = TaipanCli.commandLine();
+        ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+        PrintStream stderr = System.err;
+        System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
+        try {
+            root.getUsageMessage();
+            root.getSubcommands().values().forEach(CommandLine::getUsageMessage);
+        } finally {
+            System.setErr(stderr);
+        }
+        assertEquals("", warnings.toString(StandardCharsets.UTF_8));
+        assertEquals(TaipanCli.SUBCOMMANDS.size(), root.getSubcommands().size());
     }
 
     private static String field(List<String> lines, String name) {

@@ -165,20 +165,24 @@ public final class RepackedQ8_0 extends RepackedTensor {
             d1 = ((FloatVector) oD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d1);
         }
-        a0.intoArray(out, o);
-        a1.intoArray(out, o + G);
-        if (nGroups > 1) {
-            b0.intoArray(out, o + GQ);
-            b1.intoArray(out, o + GQ + G);
+        // Highest offset first: C2 widens a dominating range check to the offsets of the checks it
+        // dominates, so with the lowest store first a call of fewer groups at the end of out could
+        // fail the widened check. That trap, recorded in the JDK's shared Objects.checkIndex profile,
+        // stops C2 from using its checkIndex intrinsic in every kernel it compiles afterwards.
+        if (nGroups > 3) {
+            d1.intoArray(out, o + 3 * GQ + G);
+            d0.intoArray(out, o + 3 * GQ);
         }
         if (nGroups > 2) {
-            c0.intoArray(out, o + 2 * GQ);
             c1.intoArray(out, o + 2 * GQ + G);
+            c0.intoArray(out, o + 2 * GQ);
         }
-        if (nGroups > 3) {
-            d0.intoArray(out, o + 3 * GQ);
-            d1.intoArray(out, o + 3 * GQ + G);
+        if (nGroups > 1) {
+            b1.intoArray(out, o + GQ + G);
+            b0.intoArray(out, o + GQ);
         }
+        a1.intoArray(out, o + G);
+        a0.intoArray(out, o);
     }
 
     @Override

@@ -23,9 +23,10 @@ import java.util.Arrays;
  * </ol>
  * Expert weights stay in their 3-D tensors; per-expert views are made once here. One token
  * (decode) touches only its chosen experts: one parallel pass computes the gate/up rows of the
- * chosen and shared experts, a second the output rows, each thread one slice of every matrix
- * ({@link Parallel#forSliceParts}: a thread done with its slice takes the last expert parts of the
- * other's).
+ * chosen and shared experts (each thread whole chosen experts when their count is a multiple of
+ * the threads, else one slice of each; one slice of the shared expert), a second the output rows,
+ * each thread one slice of every matrix ({@link Parallel#forSliceParts}: a thread done with its
+ * slice takes the last expert parts of the other's).
  * A batch (prefill) is grouped by expert: the rows routed to an expert are gathered, multiplied
  * by its weights once ({@link Tensor#matmul}), and added back with their weights, so each chosen
  * expert's weights are streamed once per batch. The batch path sums the experts of a token in
@@ -162,7 +163,7 @@ public final class SparseMoe implements Block {
             // 3-4. one token: chosen experts and shared expert in two parallel passes
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forSliceParts(expertParts(), s.decodeUpTask, null);
+            parallel.forSliceParts(upParts(), s.decodeUpTask, null);
             Tensor sg = weights.sharedGate();
             s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
             parallel.forSliceParts(expertParts(), s.decodeDownTask, s.decodeDownSum);
@@ -200,25 +201,51 @@ public final class SparseMoe implements Block {
     }
 
     /**
-     * Part {@code j} of slice {@code p} of the up pass ({@link Parallel#forSliceParts}): slice p
-     * ({@link Parallel#sliceStart}) of chosen expert j's rows, or of the shared expert's for
-     * {@code j == k}, the gate rows then the up rows, then the activation of those rows.
+     * Whether each thread computes whole chosen experts in the up pass (expert {@code j} by slice
+     * {@code j % threads}): when the chosen experts divide evenly among the threads. A whole
+     * expert's gate and up rows are two streams of a whole matrix each, where slices of every
+     * expert are twice as many streams of half the length or less; a scratch probe of 1024 x 1536
+     * Q4_0 matrices on 2 threads read 884 KB pieces 8-9 % faster than 442 KB ones.
+     */
+    private boolean wholeUpExperts() {
+        return config.nExpertUsed() % parallel.threads() == 0;
+    }
+
+    /** Parts of each slice of the up pass: its chosen experts (whole or sliced), then the shared expert's slice if any. */
+    private int upParts() {
+        int routed = wholeUpExperts() ? config.nExpertUsed() / parallel.threads() : config.nExpertUsed();
+        return routed + (shared == null ? 0 : 1);
+    }
+
+    /**
+     * Part {@code j} of slice {@code p} of the up pass ({@link Parallel#forSliceParts}): with
+     * {@link #wholeUpExperts}, all rows of chosen expert {@code j * threads + p}; otherwise slice p
+     * ({@link Parallel#sliceStart}) of chosen expert j's rows; for the last part with a shared
+     * expert, slice p of its rows. Each time the gate rows, then the up rows, then the activation
+     * of those rows.
      */
     void decodeUpPart(MoeState s, int p, int j) {
         int ff = sizes.ff();
         int k = config.nExpertUsed();
-        if (j < k) {
-            decodeUpSlice(s, j * ff, ff, p);
-        } else {
+        int routed = upParts() - (shared == null ? 0 : 1);
+        if (j >= routed) {
             decodeUpSlice(s, k * ff, sharedFf(), p);
+        } else if (wholeUpExperts()) {
+            int e = j * parallel.threads() + p;
+            decodeUpRows(s, e * ff, (e + 1) * ff);
+        } else {
+            decodeUpSlice(s, j * ff, ff, p);
         }
     }
 
     /** Slice {@code p} of the {@code rows} up-pass rows from {@code first} (one expert's). */
     private void decodeUpSlice(MoeState s, int first, int rows, int p) {
         int slices = parallel.threads();
-        int from = first + Parallel.sliceStart(rows, p, slices);
-        int to = first + Parallel.sliceStart(rows, p + 1, slices);
+        decodeUpRows(s, first + Parallel.sliceStart(rows, p, slices), first + Parallel.sliceStart(rows, p + 1, slices));
+    }
+
+    /** Up-pass rows [from, to) (of one expert): gate, up, activation. */
+    private void decodeUpRows(MoeState s, int from, int to) {
         if (from < to) {
             decodeUp(s, from, to, gateExperts != null, true);
             if (gateExperts != null) {

@@ -333,6 +333,28 @@ class SparseMoeTest {
         }
     }
 
+    /**
+     * One token with each thread computing whole chosen experts in the up pass (their count a
+     * multiple of the threads) and with slices of every expert (not a multiple): the same floats
+     * as one thread, for 2 and 3 threads and 2 to 4 chosen experts.
+     */
+    @Test
+    void wholeOrSlicedExpertsGiveTheSameFloats() {
+        try (Parallel two = Parallel.create(2)) {
+            for (int k = 2; k <= 4; k++) {
+                Case c = make(MoeConfig.of(k, Gating.SOFTMAX, FfnActivation.SWIGLU).withRenormalize(), 30 + k, false,
+                        Shared.UNGATED);
+                float[] x = input(1, 40 + k);
+                SparseMoe single = c.layer(Kernels.vector(), ONE);
+                float[] expected = run(single, x, 1, state(single, 1));
+                for (Parallel par : new Parallel[] {two, PAR}) {
+                    SparseMoe multi = c.layer(Kernels.vector(), par);
+                    assertArrayEquals(expected, run(multi, x, 1, state(multi, 1)), k + " experts, " + par.threads() + " threads");
+                }
+            }
+        }
+    }
+
     @Test
     void vectorAndScalarKernelsAgree() {
         Case c = make(MoeConfig.of(3, Gating.SOFTMAX, FfnActivation.SWIGLU).withRenormalize(), 19, false,

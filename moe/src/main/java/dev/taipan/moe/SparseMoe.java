@@ -23,10 +23,10 @@ import java.util.Arrays;
  * </ol>
  * Expert weights stay in their 3-D tensors; per-expert views are made once here. One token
  * (decode) touches only its chosen experts: one parallel pass computes the gate/up rows of the
- * chosen and shared experts (each thread whole chosen experts when their count is a multiple of
- * the threads, else one slice of each; one slice of the shared expert), a second the output rows,
- * each thread one slice of every matrix ({@link Parallel#forSliceParts}: a thread done with its
- * slice takes the last expert parts of the other's).
+ * chosen and shared experts, a second the output rows: each thread whole chosen experts when
+ * their count is a multiple of the threads, else one slice of each, and one slice of the shared
+ * expert ({@link Parallel#forSliceParts}: a thread done with its parts takes the last expert parts
+ * of the other's).
  * A batch (prefill) is grouped by expert: the rows routed to an expert are gathered, multiplied
  * by its weights once ({@link Tensor#matmul}), and added back with their weights, so each chosen
  * expert's weights are streamed once per batch. The batch path sums the experts of a token in
@@ -163,10 +163,16 @@ public final class SparseMoe implements Block {
             // 3-4. one token: chosen experts and shared expert in two parallel passes
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forSliceParts(upParts(), s.decodeUpTask, null);
+            parallel.forSliceParts(decodeParts(), s.decodeUpTask, null);
             Tensor sg = weights.sharedGate();
             s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
-            parallel.forSliceParts(expertParts(), s.decodeDownTask, s.decodeDownSum);
+            if (wholeExperts()) {
+                // a slice's output rows come from both threads' experts: summed once all are done
+                parallel.forSliceParts(decodeParts(), s.decodeDownTask, null);
+                sumDown(s, 0, dim);
+            } else {
+                parallel.forSliceParts(decodeParts(), s.decodeDownTask, s.decodeDownSum);
+            }
             s.decodeX = null;
             s.decodeOut = null;
             return;
@@ -195,31 +201,29 @@ public final class SparseMoe implements Block {
         return shared == null ? 0 : shared.ff();
     }
 
-    /** Parts of each slice of both one-token passes: the chosen experts, then the shared expert if any. */
-    private int expertParts() {
-        return config.nExpertUsed() + (shared == null ? 0 : 1);
-    }
-
     /**
-     * Whether each thread computes whole chosen experts in the up pass (expert {@code j} by slice
-     * {@code j % threads}): when the chosen experts divide evenly among the threads. A whole
-     * expert's gate and up rows are two streams of a whole matrix each, where slices of every
-     * expert are twice as many streams of half the length or less; a scratch probe of 1024 x 1536
-     * Q4_0 matrices on 2 threads read 884 KB pieces 8-9 % faster than 442 KB ones.
+     * Whether each thread computes whole chosen experts in both one-token passes (expert {@code j}
+     * by slice {@code j % threads}): when the chosen experts divide evenly among the threads. A
+     * whole expert's matrices are streams of a whole matrix each, where slices of every expert are
+     * more streams, each a fraction as long; a scratch probe of 1024 x 1536 Q4_0 matrices on 2
+     * threads read 884 KB pieces 8-9 % faster than 442 KB ones.
      */
-    private boolean wholeUpExperts() {
+    private boolean wholeExperts() {
         return config.nExpertUsed() % parallel.threads() == 0;
     }
 
-    /** Parts of each slice of the up pass: its chosen experts (whole or sliced), then the shared expert's slice if any. */
-    private int upParts() {
-        int routed = wholeUpExperts() ? config.nExpertUsed() / parallel.threads() : config.nExpertUsed();
+    /**
+     * Parts of each slice of both one-token passes: its chosen experts (whole, {@link #wholeExperts},
+     * or a slice of every one), then its slice of the shared expert if any.
+     */
+    private int decodeParts() {
+        int routed = wholeExperts() ? config.nExpertUsed() / parallel.threads() : config.nExpertUsed();
         return routed + (shared == null ? 0 : 1);
     }
 
     /**
      * Part {@code j} of slice {@code p} of the up pass ({@link Parallel#forSliceParts}): with
-     * {@link #wholeUpExperts}, all rows of chosen expert {@code j * threads + p}; otherwise slice p
+     * {@link #wholeExperts}, all rows of chosen expert {@code j * threads + p}; otherwise slice p
      * ({@link Parallel#sliceStart}) of chosen expert j's rows; for the last part with a shared
      * expert, slice p of its rows. Each time the gate rows, then the up rows, then the activation
      * of those rows.
@@ -227,10 +231,10 @@ public final class SparseMoe implements Block {
     void decodeUpPart(MoeState s, int p, int j) {
         int ff = sizes.ff();
         int k = config.nExpertUsed();
-        int routed = upParts() - (shared == null ? 0 : 1);
+        int routed = decodeParts() - (shared == null ? 0 : 1);
         if (j >= routed) {
             decodeUpSlice(s, k * ff, sharedFf(), p);
-        } else if (wholeUpExperts()) {
+        } else if (wholeExperts()) {
             int e = j * parallel.threads() + p;
             decodeUpRows(s, e * ff, (e + 1) * ff);
         } else {
@@ -255,16 +259,24 @@ public final class SparseMoe implements Block {
     }
 
     /**
-     * Part {@code part} of slice {@code p} of the down pass ({@link Parallel#forSliceParts}): slice p
-     * of the output rows of chosen expert {@code part} (in order of choice), or of the shared one.
+     * Part {@code part} of slice {@code p} of the down pass ({@link Parallel#forSliceParts}): with
+     * {@link #wholeExperts}, all output rows of chosen expert {@code part * threads + p} (in order
+     * of choice); otherwise slice p of the output rows of chosen expert {@code part}; for the last
+     * part with a shared expert, slice p of its output rows.
      */
     void decodeDownPart(MoeState s, int p, int part) {
         int dim = sizes.dim();
         int slices = parallel.threads();
+        int k = config.nExpertUsed();
+        int routed = decodeParts() - (shared == null ? 0 : 1);
+        if (part < routed && wholeExperts()) {
+            decodeDown(s, part * slices + p, 0, dim);
+            return;
+        }
         int from = Parallel.sliceStart(dim, p, slices);
         int to = Parallel.sliceStart(dim, p + 1, slices);
         if (from < to) {
-            decodeDown(s, part, from, to);
+            decodeDown(s, part < routed ? part : k, from, to);
         }
     }
 

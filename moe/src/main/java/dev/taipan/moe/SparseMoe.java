@@ -217,8 +217,12 @@ public final class SparseMoe implements Block {
      * or a slice of every one), then its slice of the shared expert if any.
      */
     private int decodeParts() {
-        int routed = wholeExperts() ? config.nExpertUsed() / parallel.threads() : config.nExpertUsed();
-        return routed + (shared == null ? 0 : 1);
+        return routedParts() + (shared == null ? 0 : 1);
+    }
+
+    /** The first {@link #decodeParts}, those of the chosen experts. */
+    private int routedParts() {
+        return wholeExperts() ? config.nExpertUsed() / parallel.threads() : config.nExpertUsed();
     }
 
     /**
@@ -231,7 +235,7 @@ public final class SparseMoe implements Block {
     void decodeUpPart(MoeState s, int p, int j) {
         int ff = sizes.ff();
         int k = config.nExpertUsed();
-        int routed = decodeParts() - (shared == null ? 0 : 1);
+        int routed = routedParts();
         if (j >= routed) {
             decodeUpSlice(s, k * ff, sharedFf(), p);
         } else if (wholeExperts()) {
@@ -268,7 +272,7 @@ public final class SparseMoe implements Block {
         int dim = sizes.dim();
         int slices = parallel.threads();
         int k = config.nExpertUsed();
-        int routed = decodeParts() - (shared == null ? 0 : 1);
+        int routed = routedParts();
         if (part < routed && wholeExperts()) {
             decodeDown(s, part * slices + p, 0, dim);
             return;

@@ -334,9 +334,9 @@ class SparseMoeTest {
     }
 
     /**
-     * One token with each thread computing whole chosen experts in the up pass (their count a
-     * multiple of the threads) and with slices of every expert (not a multiple): the same floats
-     * as one thread, for 2 and 3 threads and 2 to 4 chosen experts.
+     * One token with each thread computing whole chosen experts in both one-token passes (their
+     * count a multiple of the threads) and with slices of every expert (not a multiple): the same
+     * floats as one thread, for 2 and 3 threads and 2 to 4 chosen experts.
      */
     @Test
     void wholeOrSlicedExpertsGiveTheSameFloats() {

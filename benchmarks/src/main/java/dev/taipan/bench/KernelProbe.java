@@ -29,8 +29,12 @@ import java.util.Locale;
  *   matrix with one slice per thread ({@link Parallel#sliceStart}); one call for all the copies
  *   with one slice of every matrix per thread (the MoE and q/k/v one-token passes); one call with
  *   whole matrices per thread (ninth session, benchmarks/README.md).</li>
+ *   <li>{@code pieces [TYPE]}: GB/s of one-token products over expert-shaped matrices (1024 x
+ *   1536, cycled over about 512 MiB) on 2 threads, each thread reading either half of each of 10
+ *   matrices or 5 whole matrices per round (the MoE one-token passes before and after 2f01dd0),
+ *   in alternating rounds, as medians and quartiles of 180 rounds each after 40 untimed.</li>
  * </ul>
- * Each figure is the best of 5 timed rounds after 2 untimed ones.
+ * Each figure of the other modes is the best of 5 timed rounds after 2 untimed ones.
  * <pre>
  * java --add-modules jdk.incubator.vector -cp "$(cat examples/target/classpath.txt)" dev.taipan.bench.KernelProbe
  * </pre>
@@ -51,7 +55,73 @@ public final class KernelProbe {
         }
         int at = Arrays.asList(args).indexOf("shapes");
         if (all || at >= 0) {
-            shapes(at >= 0 && at + 1 < args.length ? DType.valueOf(args[at + 1]) : DType.Q4_0);
+            shapes(typeAfter(args, at));
+        }
+        at = Arrays.asList(args).indexOf("pieces");
+        if (all || at >= 0) {
+            pieces(typeAfter(args, at));
+        }
+    }
+
+    /** The type named after argument {@code at}, Q4_0 when there is none. */
+    private static DType typeAfter(String[] args, int at) {
+        return at >= 0 && at + 1 < args.length ? DType.valueOf(args[at + 1]) : DType.Q4_0;
+    }
+
+    /**
+     * Half of each of 10 matrices per thread against 5 whole ones, in alternating rounds: the
+     * same bytes, as twice the pieces at half the length.
+     */
+    private static void pieces(DType type) {
+        int rows = 1024;
+        int cols = 1536;
+        int perRound = 10;
+        int warmup = 40;
+        int timed = 360;
+        long bytes = rows * type.byteSize(cols);
+        int copies = (int) ((OffHeap.GIB / 2) / bytes);
+        try (Arena arena = Arena.ofShared(); Parallel par = Parallel.create(2)) {
+            Tensor all = RepackedTensor.of(TensorFactory.create("w", type, Shape.of(copies, rows, cols),
+                    QuantMatvecBench.randomBlocks(arena, type, copies * bytes, 5)), arena);
+            Tensor[] m = new Tensor[copies];
+            for (int e = 0; e < copies; e++) {
+                m[e] = all.slice(e);
+            }
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                x[i] = (float) Math.cos(i * 0.11);
+            }
+            float[][] out = new float[2][rows];
+            double[][] gbs = new double[2][timed / 2];
+            for (int round = 0, base = 0; round < warmup + timed; round++, base = (base + perRound) % (copies - perRound)) {
+                boolean halves = (round & 1) == 0;
+                int first = base;
+                long start = System.nanoTime();
+                par.forRange(2, (p0, p1) -> {
+                    for (int p = p0; p < p1; p++) {
+                        if (halves) {
+                            for (int e = 0; e < perRound; e++) {
+                                m[first + e].dotRows(p * rows / 2, rows / 2, x, 0, out[p], 0);
+                            }
+                        } else {
+                            for (int e = p; e < perRound; e += 2) {
+                                m[first + e].dotRows(0, rows, x, 0, out[p], 0);
+                            }
+                        }
+                    }
+                });
+                long nanos = System.nanoTime() - start;
+                if (round >= warmup) {
+                    gbs[halves ? 0 : 1][(round - warmup) / 2] = perRound * bytes / (double) nanos;
+                }
+            }
+            for (int k = 0; k < 2; k++) {
+                double[] g = gbs[k];
+                Arrays.sort(g);
+                System.out.printf(Locale.ROOT, "pieces  %-5s %4.0f KiB pieces, %2d per thread and round, 2 threads: GB/s median %.1f "
+                        + "(quartiles %.1f-%.1f)%n", type, (k == 0 ? bytes / 2 : bytes) / 1024.0, k == 0 ? perRound : perRound / 2,
+                        g[g.length / 2], g[g.length / 4], g[3 * g.length / 4]);
+            }
         }
     }
 

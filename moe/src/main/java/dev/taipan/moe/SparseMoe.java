@@ -205,8 +205,8 @@ public final class SparseMoe implements Block {
      * Whether each thread computes whole chosen experts in both one-token passes (expert {@code j}
      * by slice {@code j % threads}): when the chosen experts divide evenly among the threads. A
      * whole expert's matrices are streams of a whole matrix each, where slices of every expert are
-     * more streams, each a fraction as long; a scratch probe of 1024 x 1536 Q4_0 matrices on 2
-     * threads read 884 KB pieces 8-9 % faster than 442 KB ones.
+     * more streams, each a fraction as long; {@code KernelProbe pieces} (1024 x 1536 Q4_0 matrices,
+     * 2 threads) reads 884 KB pieces 5-11 % faster than 442 KB ones (benchmarks/README.md).
      */
     private boolean wholeExperts() {
         return config.nExpertUsed() % parallel.threads() == 0;

@@ -81,16 +81,8 @@ public final class KernelProbe {
         long bytes = rows * type.byteSize(cols);
         int copies = (int) ((OffHeap.GIB / 2) / bytes);
         try (Arena arena = Arena.ofShared(); Parallel par = Parallel.create(2)) {
-            Tensor all = RepackedTensor.of(TensorFactory.create("w", type, Shape.of(copies, rows, cols),
-                    QuantMatvecBench.randomBlocks(arena, type, copies * bytes, 5)), arena);
-            Tensor[] m = new Tensor[copies];
-            for (int e = 0; e < copies; e++) {
-                m[e] = all.slice(e);
-            }
-            float[] x = new float[cols];
-            for (int i = 0; i < cols; i++) {
-                x[i] = (float) Math.cos(i * 0.11);
-            }
+            Tensor[] m = repackedCopies(arena, type, copies, rows, cols);
+            float[] x = input(cols);
             float[][] out = new float[2][rows];
             double[][] gbs = new double[2][timed / 2];
             for (int round = 0, base = 0; round < warmup + timed; round++, base = (base + perRound) % (copies - perRound)) {
@@ -135,16 +127,8 @@ public final class KernelProbe {
                 long bytes = rows * type.byteSize(cols);
                 int copies = (int) Math.max(2, (OffHeap.GIB / 2) / bytes);
                 try (Arena arena = Arena.ofShared()) {
-                    Tensor all = RepackedTensor.of(TensorFactory.create("w", type, Shape.of(copies, rows, cols),
-                            QuantMatvecBench.randomBlocks(arena, type, copies * bytes, 5)), arena);
-                    Tensor[] m = new Tensor[copies];
-                    for (int e = 0; e < copies; e++) {
-                        m[e] = all.slice(e);
-                    }
-                    float[] x = new float[cols];
-                    for (int i = 0; i < cols; i++) {
-                        x[i] = (float) Math.cos(i * 0.11);
-                    }
+                    Tensor[] m = repackedCopies(arena, type, copies, rows, cols);
+                    float[] x = input(cols);
                     float[][] out = new float[n][rows];
                     double chunks = bestMillis(() -> {
                         for (Tensor w : m) {
@@ -177,6 +161,27 @@ public final class KernelProbe {
         }
     }
 
+    /** {@code copies} repacked {@code rows x cols} matrices of random blocks, one after the other in memory. */
+    private static Tensor[] repackedCopies(Arena arena, DType type, int copies, int rows, int cols) {
+        long bytes = rows * type.byteSize(cols);
+        Tensor all = RepackedTensor.of(TensorFactory.create("w", type, Shape.of(copies, rows, cols),
+                QuantMatvecBench.randomBlocks(arena, type, copies * bytes, 5)), arena);
+        Tensor[] m = new Tensor[copies];
+        for (int e = 0; e < copies; e++) {
+            m[e] = all.slice(e);
+        }
+        return m;
+    }
+
+    /** The activations of the one-token probes: {@code cos(0.11 i)}. */
+    private static float[] input(int cols) {
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            x[i] = (float) Math.cos(i * 0.11);
+        }
+        return x;
+    }
+
     private static void slices(Tensor w, int p0, int p1, int n, float[] x, float[] out) {
         for (int p = p0; p < p1; p++) {
             Tensors.dotSlice(w, p, n, x, out);
@@ -203,10 +208,7 @@ public final class KernelProbe {
     }
 
     private static void matvec() {
-        float[] x = new float[COLS];
-        for (int i = 0; i < COLS; i++) {
-            x[i] = (float) Math.cos(i * 0.11);
-        }
+        float[] x = input(COLS);
         try (Arena arena = Arena.ofShared(); Parallel one = Parallel.create(1); Parallel two = Parallel.create(2)) {
             for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
                 for (int rows : new int[] {256, (int) (OffHeap.GIB / type.byteSize(COLS)) / 64 * 64}) {

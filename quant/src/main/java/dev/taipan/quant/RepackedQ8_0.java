@@ -19,13 +19,18 @@ import jdk.incubator.vector.VectorSpecies;
  * products {@code p = w[2k] q[2k] + w[2k + 1] q[2k + 1]} come from one short vector load and no
  * widening shuffle: {@code t = pairBias + v * q[2k] + (v >> 8) * (q[2k + 1] - 256 q[2k])} in 16-bit
  * lanes that wrap, which is {@code p + 32768} modulo 2^16; since {@code |p| <= 2 * 128 * 127 = 32512},
- * the 16 low bits of {@code t}, read unsigned, are exactly {@code p + 32768}. Each int lane then adds
- * its low half to row {@code i}'s int sum and its high half (shifted down) to row {@code i + G}'s;
- * both sums start at {@code -16 * 32768}, so that after the 16 pairs they are the block's exact
- * integer dot {@code T} ({@code |T| <= 32 * 128 * 127}). The row's sum is then {@code fma(T, s, acc)}
- * over the blocks in order, {@code s = (d * 2^-112) * (dx * 2^112)} as in {@link RepackedQ4_0}. All
- * of it is integer adds, multiplies, shifts and masks, about 9 vector operations per 64 weights,
- * where the float kernel this replaced needed 12, four of them byte-widening shuffles.
+ * the 16 low bits of {@code t}, read unsigned, are exactly {@code p + 32768}. Each int lane {@code t}
+ * (row {@code i}'s half low, row {@code i + G}'s high) is then added whole to one int sum {@code e}
+ * and shifted down (unsigned) to another, {@code o}, both starting at {@code -16 * 32768}: after the
+ * 16 pairs {@code o} is row {@code i + G}'s exact integer dot {@code T} ({@code |T| <= 32 * 128 *
+ * 127}), and {@code e - (o << 16)}, modulo 2^32, is row {@code i}'s (the high halves' sum times 2^16
+ * cancels, and {@code 16 * 32768 * 2^16 = 2^35} vanishes modulo 2^32), one subtraction per block
+ * where masking each {@code t} would cost one operation per pair. The row's sum is then
+ * {@code fma(T, s, acc)} over the blocks in order, {@code s = (d * 2^-112) * (dx * 2^112)} as in
+ * {@link RepackedQ4_0}. All of it is integer adds, multiplies and shifts, 8 vector operations per 64
+ * weights, where the float kernel this replaced needed 12, four of them byte-widening shuffles (and
+ * the masked sums before the eighteenth session 9: 0.97 against 0.91-0.93 ns per block in cache,
+ * {@code KernelProbe matvec}, Intel Xeon VM; no change from DRAM, where the kernel waits on memory).
  */
 public final class RepackedQ8_0 extends RepackedTensor {
 
@@ -109,7 +114,6 @@ public final class RepackedQ8_0 extends RepackedTensor {
         FloatVector c1 = a0;
         FloatVector d0 = a0;
         FloatVector d1 = a0;
-        IntVector low = IntVector.broadcast(I, 0xFFFF);
         int step = n * groupBlockBytes;
         for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
             IntVector eA = IntVector.broadcast(I, PAIR_OFFSETS);
@@ -128,39 +132,39 @@ public final class RepackedQ8_0 extends RepackedTensor {
                 ShortVector bias = IntVector.broadcast(I, xb[k0 + k]).reinterpretAsShorts();
                 ShortVector v = ShortVector.fromMemorySegment(S, s, q + qA, LE);
                 IntVector t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eA = eA.add(t.and(low));
+                eA = eA.add(t);
                 oA = oA.add(t.lanewise(VectorOperators.LSHR, 16));
                 v = ShortVector.fromMemorySegment(S, s, q + qB, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eB = eB.add(t.and(low));
+                eB = eB.add(t);
                 oB = oB.add(t.lanewise(VectorOperators.LSHR, 16));
                 v = ShortVector.fromMemorySegment(S, s, q + qC, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eC = eC.add(t.and(low));
+                eC = eC.add(t);
                 oC = oC.add(t.lanewise(VectorOperators.LSHR, 16));
                 v = ShortVector.fromMemorySegment(S, s, q + qD, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eD = eD.add(t.and(low));
+                eD = eD.add(t);
                 oD = oD.add(t.lanewise(VectorOperators.LSHR, 16));
             }
             FloatVector dxv = FloatVector.broadcast(F, dx[b]);
             ShortVector h = ShortVector.fromMemorySegment(S, s, bA + sA, LE);
-            a0 = ((FloatVector) eA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+            a0 = ((FloatVector) eA.sub(oA.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
             a1 = ((FloatVector) oA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
             h = ShortVector.fromMemorySegment(S, s, bA + sB, LE);
-            b0 = ((FloatVector) eB.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+            b0 = ((FloatVector) eB.sub(oB.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b0);
             b1 = ((FloatVector) oB.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b1);
             h = ShortVector.fromMemorySegment(S, s, bA + sC, LE);
-            c0 = ((FloatVector) eC.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+            c0 = ((FloatVector) eC.sub(oC.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c0);
             c1 = ((FloatVector) oC.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c1);
             h = ShortVector.fromMemorySegment(S, s, bA + sD, LE);
-            d0 = ((FloatVector) eD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+            d0 = ((FloatVector) eD.sub(oD.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
             d1 = ((FloatVector) oD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d1);

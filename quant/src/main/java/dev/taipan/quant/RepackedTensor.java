@@ -31,7 +31,7 @@ import jdk.incubator.vector.VectorSpecies;
  * whose rows are not whole groups gets zero rows of padding.
  * <ul>
  *   <li>{@link RepackedQ8_0}: 34 bytes per block, as mapped; the two int8 of a column pair in one short,
- *   about 9 vector operations per 64 weights, none of them a shuffle. The float kernel it replaced
+ *   8 vector operations per 64 weights, none of them a shuffle. The float kernel it replaced
  *   (groups of {@code G} rows, float activations, 12 operations per 64 weights, four of them
  *   byte-widening shuffles) ran at 1.29 ns per block in cache and 1.06 from DRAM on 2 threads
  *   against 0.62 and 0.82 now ({@code KernelProbe matvec}, Zen 5 VM, tenth session).</li>

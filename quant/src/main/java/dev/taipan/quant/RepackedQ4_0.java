@@ -103,6 +103,9 @@ public final class RepackedQ4_0 extends RepackedTensor {
         FloatVector d0 = a0;
         FloatVector d1 = a0;
         int step = n * groupBlockBytes;
+        long ahead = (long) READ_AHEAD_STEPS * column;
+        long lastByte = s.byteSize() - 1;
+        int touched = 0;
         for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
             ShortVector tA = ShortVector.broadcast(S, bias[b]);
             ShortVector tB = tA;
@@ -111,6 +114,11 @@ public final class RepackedQ4_0 extends RepackedTensor {
             // written out here, not in helpers: a helper C2 does not inline boxes its vector
             long q = bA;
             for (int j = 0; j < 16; j++, q += column) {
+                if (READ_AHEAD_STEPS > 0) {
+                    long t = q + qA + ahead;
+                    touched += s.get(ValueLayout.JAVA_BYTE, Math.min(t, lastByte))
+                            + s.get(ValueLayout.JAVA_BYTE, Math.min(t + 64, lastByte));
+                }
                 // one int broadcast of a value held twice: no 16-bit broadcast shuffle
                 ShortVector xl = IntVector.broadcast(I, xq[k0 + j]).reinterpretAsShorts();
                 ShortVector xh = IntVector.broadcast(I, xqd[k0 + j]).reinterpretAsShorts();
@@ -148,6 +156,9 @@ public final class RepackedQ4_0 extends RepackedTensor {
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
             d1 = ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 1)).fma(((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d1);
+        }
+        if (touched == Integer.MIN_VALUE) {
+            touchedSink = touched;
         }
         // Highest offset first: C2 widens a dominating range check to the offsets of the checks it
         // dominates, so with the lowest store first a call of fewer groups at the end of out could

@@ -115,6 +115,9 @@ public final class RepackedQ8_0 extends RepackedTensor {
         FloatVector d0 = a0;
         FloatVector d1 = a0;
         int step = n * groupBlockBytes;
+        long ahead = (long) READ_AHEAD_STEPS * pair;
+        long lastByte = s.byteSize() - 1;
+        int touched = 0;
         for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
             IntVector eA = IntVector.broadcast(I, PAIR_OFFSETS);
             IntVector oA = eA;
@@ -127,6 +130,13 @@ public final class RepackedQ8_0 extends RepackedTensor {
             // written out here, not in helpers: a helper C2 does not inline boxes its vector
             long q = bA;
             for (int k = 0; k < 16; k++, q += pair) {
+                if (READ_AHEAD_STEPS > 0) {
+                    long t = q + qA + ahead;
+                    touched += s.get(ValueLayout.JAVA_BYTE, Math.min(t, lastByte))
+                            + s.get(ValueLayout.JAVA_BYTE, Math.min(t + 64, lastByte))
+                            + s.get(ValueLayout.JAVA_BYTE, Math.min(t + 128, lastByte))
+                            + s.get(ValueLayout.JAVA_BYTE, Math.min(t + 192, lastByte));
+                }
                 ShortVector xlo = IntVector.broadcast(I, xl[k0 + k]).reinterpretAsShorts();
                 ShortVector xhi = IntVector.broadcast(I, xh[k0 + k]).reinterpretAsShorts();
                 ShortVector bias = IntVector.broadcast(I, xb[k0 + k]).reinterpretAsShorts();
@@ -168,6 +178,9 @@ public final class RepackedQ8_0 extends RepackedTensor {
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
             d1 = ((FloatVector) oD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d1);
+        }
+        if (touched == Integer.MIN_VALUE) {
+            touchedSink = touched;
         }
         // Highest offset first: C2 widens a dominating range check to the offsets of the checks it
         // dominates, so with the lowest store first a call of fewer groups at the end of out could

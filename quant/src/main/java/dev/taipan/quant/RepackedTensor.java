@@ -210,6 +210,24 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     static final int MAX_GROUPS = 4;
 
     /**
+     * How many steps of its column loop ahead of its reads a kernel call touches the weights, one
+     * byte per 64-byte line (a full run's step is a Q8_0 column pair, 256 bytes, or a Q4_0 column,
+     * 128 bytes), so that those lines' loads from memory start early; clamped to the copy's last
+     * byte. Java has no prefetch instruction, and the hardware prefetcher alone left one thread's
+     * stream short of the bandwidth a plain read gets: on 2 vCPUs of an Intel Xeon VM (eighteenth
+     * session) {@code KernelProbe matvec} read a 1 GiB Q8_0 matrix at 2.37-2.49 ns per block against
+     * 2.64-2.78 without (1.22-1.26 against 1.27-1.36 on 2 threads), and the granitehybrid decode ran
+     * 6.9 % (Q8_0, 8 steps against none, 5 alternating runs) and 7.8 % (Q4_0, 4 runs) faster; 4 and
+     * 16 steps did as well as 8 in Q8_0, 16 worse than 8 in Q4_0 (benchmarks/README.md). A matrix in
+     * cache pays for the extra loads (0.96-1.04 against 0.82-0.87 ns per block). The touches change
+     * no result. System property {@code taipan.repack.readahead}: steps, 0 for none.
+     */
+    static final int READ_AHEAD_STEPS = Math.max(0, Integer.getInteger("taipan.repack.readahead", 8));
+
+    /** Written only when the touched bytes sum to {@link Integer#MIN_VALUE}: it keeps their loads. */
+    static volatile int touchedSink;
+
+    /**
      * Puts the blocks of group {@code i} of a run of {@code n} groups ({@code group}: its blocks one
      * after the other, each its scales then its columns, as {@code packBlock} writes them) into the
      * run's bytes, interleaved as the class comment describes.

@@ -9,9 +9,14 @@ import dev.taipan.tensor.Tensors;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -219,10 +224,36 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
      * 2.64-2.78 without (1.22-1.26 against 1.27-1.36 on 2 threads), and the granitehybrid decode ran
      * 6.9 % (Q8_0, 8 steps against none, 5 alternating runs) and 7.8 % (Q4_0, 4 runs) faster; 4 and
      * 16 steps did as well as 8 in Q8_0, 16 worse than 8 in Q4_0 (benchmarks/README.md). A matrix in
-     * cache pays for the extra loads (0.96-1.04 against 0.82-0.87 ns per block). The touches change
-     * no result. System property {@code taipan.repack.readahead}: steps, 0 for none.
+     * cache pays for the extra loads (0.96-1.04 against 0.82-0.87 ns per block). On AMD EPYC the
+     * touches cost instead of paying: on 2 vCPUs of a Zen 4 VM (twenty-first session) the same probe
+     * read the 1 GiB Q8_0 matrix on 2 threads at 0.98-0.99 ns per block with 8 steps against
+     * 0.65-0.70 without, and the Q8_0 decode ran 8 % faster without (3 alternating runs each). So
+     * the default is 8 steps where /proc/cpuinfo names an Intel CPU and none elsewhere, where nothing
+     * was measured that would justify the extra loads ({@link #defaultReadAhead}).
+     * The touches change no result. System property {@code taipan.repack.readahead}: steps, 0 for
+     * none.
      */
-    static final int READ_AHEAD_STEPS = Math.max(0, Integer.getInteger("taipan.repack.readahead", 8));
+    static final int READ_AHEAD_STEPS = Math.max(0, Integer.getInteger("taipan.repack.readahead",
+            defaultReadAhead(cpuVendor(Path.of("/proc/cpuinfo")))));
+
+    /** The read-ahead for a CPU vendor id ({@link #cpuVendor}): 8 steps for Intel, none otherwise. */
+    static int defaultReadAhead(String vendor) {
+        return "GenuineIntel".equals(vendor) ? 8 : 0;
+    }
+
+    /**
+     * The {@code vendor_id} of the first processor listed in a Linux {@code /proc/cpuinfo}
+     * ({@code GenuineIntel}, {@code AuthenticAMD}), or "" where the file or the key is missing.
+     */
+    static String cpuVendor(Path cpuinfo) {
+        try (Stream<String> lines = Files.lines(cpuinfo)) {
+            return lines.filter(l -> l.startsWith("vendor_id") && l.indexOf(':') > 0)
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
+                    .findFirst().orElse("");
+        } catch (IOException | UncheckedIOException | SecurityException e) {
+            return "";
+        }
+    }
 
     /** Written only when the touched bytes sum to {@link Integer#MIN_VALUE}: it keeps their loads. */
     static volatile int touchedSink;

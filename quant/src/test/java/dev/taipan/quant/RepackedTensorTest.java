@@ -15,10 +15,14 @@ import dev.taipan.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -335,6 +339,26 @@ class RepackedTensorTest {
                 }
             }
         }
+    }
+
+    @Test
+    void readAheadDefaultsToTheCpuVendorsAndFollowsItsProperty(@TempDir Path dir) throws IOException {
+        Path intel = Files.writeString(dir.resolve("intel"),
+                "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n\nprocessor\t: 1\nvendor_id\t: Other\n");
+        Path amd = Files.writeString(dir.resolve("amd"), "processor\t: 0\nvendor_id\t: AuthenticAMD\n");
+        Path arm = Files.writeString(dir.resolve("arm"), "processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\n");
+        assertEquals("GenuineIntel", RepackedTensor.cpuVendor(intel));
+        assertEquals("AuthenticAMD", RepackedTensor.cpuVendor(amd));
+        assertEquals("", RepackedTensor.cpuVendor(arm));
+        assertEquals("", RepackedTensor.cpuVendor(dir.resolve("missing")));
+        assertEquals(8, RepackedTensor.defaultReadAhead("GenuineIntel"));
+        assertEquals(0, RepackedTensor.defaultReadAhead("AuthenticAMD"));
+        assertEquals(0, RepackedTensor.defaultReadAhead(""));
+        // the surefire execution "readahead" of quant/pom.xml sets the property, the default one does not
+        Integer property = Integer.getInteger("taipan.repack.readahead");
+        assertEquals(property != null ? property
+                : RepackedTensor.defaultReadAhead(RepackedTensor.cpuVendor(Path.of("/proc/cpuinfo"))),
+                RepackedTensor.READ_AHEAD_STEPS);
     }
 
     @Test

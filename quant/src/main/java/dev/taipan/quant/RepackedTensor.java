@@ -236,6 +236,14 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     static final int READ_AHEAD_STEPS = Math.max(0, Integer.getInteger("taipan.repack.readahead",
             defaultReadAhead(cpuVendor(Path.of("/proc/cpuinfo")))));
 
+    /**
+     * The read-ahead in force in this JVM, in column steps ({@code taipan.repack.readahead}, else the
+     * CPU vendor's default): what a benchmark records beside its figures.
+     */
+    public static int readAheadSteps() {
+        return READ_AHEAD_STEPS;
+    }
+
     /** The read-ahead for a CPU vendor id ({@link #cpuVendor}): 8 steps for Intel, none otherwise. */
     static int defaultReadAhead(String vendor) {
         return "GenuineIntel".equals(vendor) ? 8 : 0;

@@ -2,6 +2,7 @@ package dev.taipan.examples.cli;
 
 import dev.taipan.bench.SyntheticModels;
 import dev.taipan.loaders.TensorSource;
+import dev.taipan.quant.RepackedTensor;
 import dev.taipan.runtime.LoadOptions;
 import dev.taipan.runtime.Model;
 import dev.taipan.runtime.Sampling;
@@ -130,11 +131,12 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"prefill_tok_s\":%.3f,"
                             + "\"gen_tokens\":%d,\"decode_tok_s\":%.3f,\"bytes_per_token\":%d,\"effective_gb_s\":%.3f,"
                             + "\"read_gb_s\":%.3f,\"decode_runs_tok_s\":[%s],\"warmup_runs\":%d,\"cold_decode_tok_s\":%s,"
-                            + "\"jit_limits_raised\":%b}%n",
+                            + "\"read_ahead_steps\":%d,\"jit_limits_raised\":%b}%n",
                     r.model().replace("\\", "\\\\").replace("\"", "\\\""), r.threads(), r.promptTokens(),
                     r.prefillTokPerSec(), r.genTokens(), r.decodeTokPerSec(), r.bytesPerToken(), r.effectiveGbPerSec(),
                     r.readGbPerSec(), rates(r.decodeRuns(), ","), warmup, warmup == 0 ? "null"
-                            : String.format(Locale.ROOT, "%.3f", r.coldDecodeTokPerSec()), JitLimits.raised());
+                            : String.format(Locale.ROOT, "%.3f", r.coldDecodeTokPerSec()), RepackedTensor.readAheadSteps(),
+                    JitLimits.raised());
         } else {
             out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs after %d warm-up run(s)%n", r.model(),
                     r.threads(), repeat, warmup);
@@ -144,6 +146,8 @@ final class BenchCommand implements Callable<Integer> {
                     r.bytesPerToken() / 1e6, r.effectiveGbPerSec(), 100 * r.effectiveGbPerSec() / r.readGbPerSec(),
                     r.readGbPerSec());
             out.printf(Locale.ROOT, "decode runs (tok/s, in order): %s%n", rates(r.decodeRuns(), " "));
+            out.printf(Locale.ROOT, "repacked Q8_0/Q4_0 kernels read ahead %d steps (taipan.repack.readahead)%n",
+                    RepackedTensor.readAheadSteps());
             if (warmup > 0) {
                 out.printf(Locale.ROOT, "decode  %4d tokens: %9.2f tok/s  cold (first warm-up run, JIT compiling)%n",
                         r.genTokens(), r.coldDecodeTokPerSec());

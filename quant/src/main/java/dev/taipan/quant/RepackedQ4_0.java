@@ -61,9 +61,8 @@ public final class RepackedQ4_0 extends RepackedTensor {
     }
 
     @Override
-    Q8Activations prepare(float[] x, int xOff) {
-        Q8Activations a = Q8Activations.quantized(x, xOff, blocksPerRow);
-        return a == null ? null : a.forQ4_0();
+    Q8Activations withFactors(Q8Activations a) {
+        return a.forQ4_0();
     }
 
     @Override

@@ -73,9 +73,8 @@ public final class RepackedQ8_0 extends RepackedTensor {
     }
 
     @Override
-    Q8Activations prepare(float[] x, int xOff) {
-        Q8Activations a = Q8Activations.quantized(x, xOff, blocksPerRow);
-        return a == null ? null : a.forQ8_0();
+    Q8Activations withFactors(Q8Activations a) {
+        return a.forQ8_0();
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -64,13 +65,15 @@ import jdk.incubator.vector.VectorSpecies;
  * interleaved, benchmarks/README.md).
  *
  * <p>The tensor keeps the mapped tensor it was made from: {@link #data()} returns the mapped bytes
- * (the file's layout, for writers and byte counts), and {@link #matmul} (prefill, many tokens per
- * weight) runs the mapped tensor's tiled path. Each output of {@link #dot}, {@link #dotRows} and
- * {@link #matvec} is computed by one kernel in one order whatever the thread count, the run of
- * rows or the group's neighbours, and equals {@link #dotScalar} bit for bit. Both differ from the
- * mapped kernels' float sums by the rounding of the activations to int8 (as llama.cpp's CPU
- * backend does), and activations they cannot represent (a block with a non-finite or huge value)
- * go through the mapped tensor instead.
+ * (the file's layout, for writers and byte counts). Prefill ({@link #matmul}) runs the same
+ * kernels as decode, a run of four groups at a time for every token of the batch, so that the run's
+ * weights come from DRAM once and from cache for the other tokens. Each output of {@link #dot},
+ * {@link #dotRows}, {@link #matvec} and {@link #matmul} is computed by one kernel in one order
+ * whatever the thread count, the batch, the run of rows or the group's neighbours, and equals
+ * {@link #dotScalar} bit for bit, so a token's products are the same in prefill and in decode. They
+ * differ from the mapped kernels' float sums by the rounding of the activations to int8 (as
+ * llama.cpp's CPU backend does, in prefill too), and activations they cannot represent (a block
+ * with a non-finite or huge value) go through the mapped tensor instead, token by token.
  */
 public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8_0, RepackedQ4_0 {
 
@@ -289,7 +292,10 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
      * calling thread's, valid until its next call), or null when the kernel cannot represent them
      * (the mapped tensor then computes the call).
      */
-    abstract Q8Activations prepare(float[] x, int xOff);
+    final Q8Activations prepare(float[] x, int xOff) {
+        Q8Activations a = Q8Activations.quantized(x, xOff, blocksPerRow);
+        return a == null ? null : withFactors(a);
+    }
 
     /**
      * Groups {@code [g, g + nGroups)} (nGroups 1 to {@link #MAX_GROUPS}, in one run) dotted with
@@ -445,10 +451,76 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         });
     }
 
-    /** Prefill: the mapped tensor's tiled path (many tokens per weight; the layout does not matter). */
+    /**
+     * Whether {@link #matmul} runs the repacked kernels (the default) or the mapped tensor's float
+     * tiled path ({@code -Dtaipan.repack.matmul=false}, for comparisons). On 2 threads of an AMD EPYC
+     * (Zen 4) VM the kernels made a 128-token prefill of the granitehybrid benchmark model about 1.45
+     * times (Q4_0) and 1.3 times (Q8_0) as fast as the tiled path (benchmarks/README.md, twenty-second
+     * session).
+     */
+    static final boolean KERNEL_MATMUL = Boolean.parseBoolean(System.getProperty("taipan.repack.matmul", "true"));
+    /** Each thread's quantized tokens for {@link #matmul}, grown to the largest batch it has run. */
+    private static final ThreadLocal<Q8Activations[]> BATCH = ThreadLocal.withInitial(() -> new Q8Activations[0]);
+
+    /** {@code a}, freshly quantized, with this format's factors filled ({@link #prepare} without the memo). */
+    abstract Q8Activations withFactors(Q8Activations a);
+
+    /**
+     * Prefill: every token quantized once, in a pass of its own (tokens the int8 activations cannot
+     * hold are computed by the mapped tensor, row by row), then the runs of four groups split across
+     * {@code par}'s workers, each run dotted with every token in turn while its weights are in cache
+     * (a run is at most {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0 for 1,536 columns with
+     * AVX-512).
+     */
     @Override
     public final void matmul(float[] out, float[] x, int nTokens, Parallel par) {
-        source.matmul(out, x, nTokens, par);
+        if (!KERNEL_MATMUL) {
+            source.matmul(out, x, nTokens, par);
+            return;
+        }
+        Tensors.checkMatvec(this, out, x, nTokens);
+        Q8Activations[] tokens = batch(nTokens);
+        int cols = source.cols();
+        long rows = source.rows();
+        boolean[] mapped = new boolean[nTokens];
+        par.forRange(nTokens, (start, end) -> {
+            for (int t = start; t < end; t++) {
+                if (tokens[t].quantize(x, t * cols, blocksPerRow)) {
+                    withFactors(tokens[t]);
+                } else {
+                    mapped[t] = true;
+                }
+            }
+        });
+        int runs = runCount();
+        par.forRange(runs, (start, end) -> {
+            for (int run = start; run < end; run++) {
+                long first = firstRow(runFirstGroup(run));
+                int count = Math.toIntExact((run + 1 == runs ? rows : firstRow(runFirstGroup(run + 1))) - first);
+                for (int t = 0; t < nTokens; t++) {
+                    int o = Math.toIntExact(t * rows + first);
+                    if (mapped[t]) {
+                        source.dotRows(first, count, x, t * cols, out, o);
+                    } else {
+                        runRows(first, count, tokens[t], out, o);
+                    }
+                }
+            }
+        });
+    }
+
+    /** This thread's instances for a batch of {@code nTokens}. */
+    private static Q8Activations[] batch(int nTokens) {
+        Q8Activations[] b = BATCH.get();
+        if (b.length < nTokens) {
+            int had = b.length;
+            b = Arrays.copyOf(b, Math.max(nTokens, 2 * had));
+            for (int t = had; t < b.length; t++) {
+                b[t] = new Q8Activations();
+            }
+            BATCH.set(b);
+        }
+        return b;
     }
 
     /** Matrix {@code index} of a 3-D tensor (its rows stay repacked); a row of a matrix is the mapped row. */

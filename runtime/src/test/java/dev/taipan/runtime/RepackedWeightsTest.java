@@ -18,12 +18,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Both weight layouts of {@link LoadOptions.WeightLayout} through the public API, on the tiny
  * Q8_0 MoE fixtures (fixtures/README.md §1), logits at all 32 positions, with the tokens fed one at
- * a time (maxBatch 1: decode, where the repacked kernels run) and as one prefill batch (the mapped
- * tensor's tiled path in either layout). Float activations (prefill, and {@code MAPPED} decode)
- * compare with llama.cpp on the exactly dequantized weights ({@code -q8_0.deq-logits.txt}, F32
- * tolerance 1e-4 * max(1, max|logit|)); {@code REPACKED} decode, which rounds the activations to
- * int8 with fp16 block scales as ggml does, compares with llama.cpp's own Q8_0 logits
- * ({@code -q8_0.logits.txt}) at the same F32 tolerance. With {@code REPACKED} the attention and expert
+ * a time (maxBatch 1: decode) and as one prefill batch. {@code MAPPED} weights compute with float
+ * activations (the mapped kernels, and the tiled path in prefill) and compare with llama.cpp on the
+ * exactly dequantized weights ({@code -q8_0.deq-logits.txt}, F32 tolerance 1e-4 * max(1,
+ * max|logit|)); {@code REPACKED} weights, whose kernels round the activations to int8 with fp16
+ * block scales as ggml does in decode and in prefill alike, compare with llama.cpp's own Q8_0
+ * logits ({@code -q8_0.logits.txt}) at the same F32 tolerance. With {@code REPACKED} the attention and expert
  * matrices and the 262-row output (padded to whole row groups) are bound as
  * {@link RepackedTensor}s, while the embedding stays mapped; with {@code MAPPED} nothing is.
  * No Q4_0 model fixture exists; Q4_0 repacking is covered in quant's RepackedTensorTest, and end to
@@ -47,7 +47,7 @@ class RepackedWeightsTest {
     @MethodSource("cases")
     void logitsEqualLlamaCppInBothLayouts(String stem, LoadOptions.WeightLayout layout, int maxBatch)
             throws URISyntaxException {
-        boolean int8 = layout == LoadOptions.WeightLayout.REPACKED && maxBatch == 1;
+        boolean int8 = layout == LoadOptions.WeightLayout.REPACKED;
         ReferenceLogits ref = ReferenceLogits.read(SessionTest.fixture("gguf/" + stem
                 + (int8 ? "-q8_0.logits.txt" : "-q8_0.deq-logits.txt")));
         LoadOptions options = LoadOptions.defaults().withThreads(2).withMaxBatch(maxBatch).withWeights(layout);

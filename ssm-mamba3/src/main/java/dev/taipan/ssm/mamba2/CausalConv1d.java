@@ -19,8 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * column-major, {@code state[j * channels + c]} for column {@code j} (oldest first), so that the
  * one-token step of decode reads and shifts whole columns with vector loads across channels; it
  * keeps the weights tap-major ({@code channels * dConv} floats, copied once) for the same reason. The
- * step is the Vector API form of the batch path (its scalar twin, the same float operations in the
- * same order: a product, then an add, per tap). Immutable; the state is the caller's.
+ * batch path and the step are Vector API loops across channels with the same float operations in
+ * the same order (a product, then an add, per tap), compared in tests with a scalar transcription of
+ * ggml_ssm_conv. Immutable; the state is the caller's.
  */
 public final class CausalConv1d {
     private final int channels;
@@ -77,22 +78,51 @@ public final class CausalConv1d {
             step(out, in, inOff, state);
             return;
         }
+        convolve(out, in, inOff, inStride, 0, nTokens, state);
+        advance(in, inOff, inStride, nTokens, state);
+    }
+
+    /**
+     * Rows {@code [t0, t1)} of a batch call's output ({@link #apply} without the state update, so that
+     * threads can share a batch's tokens), a vector of channels at a time (scalar tail): for each
+     * channel the sum over the taps in order, a product then an add per tap, then the bias.
+     */
+    public void convolve(float[] out, float[] in, int inOff, int inStride, int t0, int t1, float[] state) {
         int hist = dConv - 1;
-        for (int t = 0; t < nTokens; t++) {
-            int row = inOff + t * inStride;
-            int o = t * channels;
-            for (int c = 0; c < channels; c++) {
-                float sum = 0f;
+        int n = channels;
+        int lanes = S.length();
+        for (int t = t0; t < t1; t++) {
+            int o = t * n;
+            int c = 0;
+            for (; c <= n - lanes; c += lanes) {
+                FloatVector sum = FloatVector.zero(S);
                 for (int i = 0; i < dConv; i++) {
                     int j = t + i - hist; // index in the batch; negative: in the state
-                    float v = j < 0 ? state[(hist + j) * channels + c] : in[row + (j - t) * inStride + c];
-                    sum += v * taps[i * channels + c];
+                    FloatVector v = j < 0 ? FloatVector.fromArray(S, state, (hist + j) * n + c)
+                            : FloatVector.fromArray(S, in, inOff + j * inStride + c);
+                    sum = sum.add(v.mul(FloatVector.fromArray(S, taps, i * n + c)));
+                }
+                if (bias != null) {
+                    sum = sum.add(FloatVector.fromArray(S, bias, c));
+                }
+                sum.intoArray(out, o + c);
+            }
+            for (; c < n; c++) {
+                float sum = 0f;
+                for (int i = 0; i < dConv; i++) {
+                    int j = t + i - hist;
+                    float v = j < 0 ? state[(hist + j) * n + c] : in[inOff + j * inStride + c];
+                    sum += v * taps[i * n + c];
                 }
                 out[o + c] = bias == null ? sum : sum + bias[c];
             }
         }
-        // keep the last dConv - 1 columns of [state | inputs] (column k from column nTokens + k: in
-        // increasing k, a state column is read before it is overwritten)
+    }
+
+    /** The state after a batch call of {@code nTokens} rows: the last {@code dConv - 1} columns of [state | inputs]. */
+    public void advance(float[] in, int inOff, int inStride, int nTokens, float[] state) {
+        int hist = dConv - 1;
+        // column k from column nTokens + k: in increasing k, a state column is read before it is overwritten
         for (int k = 0; k < hist; k++) {
             int m = nTokens + k; // column in [state | inputs]
             if (m < hist) {

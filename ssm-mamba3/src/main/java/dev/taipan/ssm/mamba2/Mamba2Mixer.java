@@ -85,9 +85,18 @@ public final class Mamba2Mixer implements Block {
         int dtOff = dInner + config.convDim();
         // 1. in-projection [z | xBC | dt]
         project(weights.inProj(), st.proj, x, nTokens);
-        // 2. causal conv over xBC with the session's history, bias, silu
-        conv.apply(st.xbc, st.proj, dInner, inProjDim, nTokens, st.conv);
-        kernels.silu(st.xbc, 0, nTokens * config.convDim());
+        // 2. causal conv over xBC with the session's history, bias, silu (a batch's tokens across workers)
+        int convDim = config.convDim();
+        if (nTokens == 1) {
+            conv.apply(st.xbc, st.proj, dInner, inProjDim, 1, st.conv);
+            kernels.silu(st.xbc, 0, convDim);
+        } else {
+            parallel.forRange(nTokens, (t0, t1) -> {
+                conv.convolve(st.xbc, st.proj, dInner, inProjDim, t0, t1, st.conv);
+                kernels.silu(st.xbc, t0 * convDim, (t1 - t0) * convDim);
+            });
+            conv.advance(st.proj, dInner, inProjDim, nTokens, st.conv);
+        }
         // 3. dt = softplus(dt_raw + dt_bias), dA = exp(dt * A) per token and head
         for (int t = 0; t < nTokens; t++) {
             for (int h = 0; h < nHeads; h++) {
@@ -99,9 +108,22 @@ public final class Mamba2Mixer implements Block {
         // 4. selective scan with D skip, heads across workers
         st.callTokens = nTokens;
         parallel.forRange(nHeads, st.scanTask);
-        // 5. gate y * silu(z), grouped RMS norm
+        // 5. gate y * silu(z), grouped RMS norm (a batch's tokens across workers)
+        if (nTokens == 1) {
+            gate(st, 0, 1);
+        } else {
+            parallel.forRange(nTokens, (t0, t1) -> gate(st, t0, t1));
+        }
+        // 6. out-projection
+        project(weights.outProj(), out, st.y, nTokens);
+    }
+
+    /** Step 5 for tokens [t0, t1): y * silu(z) into the z slots, then copied to y and normed per group. */
+    private void gate(Mamba2State st, int t0, int t1) {
+        int inProjDim = config.inProjDim();
+        int dInner = config.dInner();
         int groupSize = dInner / config.nGroups();
-        for (int t = 0; t < nTokens; t++) {
+        for (int t = t0; t < t1; t++) {
             kernels.siluMul(st.proj, t * inProjDim, st.y, t * dInner, dInner);
             System.arraycopy(st.proj, t * inProjDim, st.y, t * dInner, dInner);
             if (normGroups != null) {
@@ -110,8 +132,6 @@ public final class Mamba2Mixer implements Block {
                 }
             }
         }
-        // 6. out-projection
-        project(weights.outProj(), out, st.y, nTokens);
     }
 
     /** Scans heads [hStart, hEnd) through every token of the current call. */

@@ -306,6 +306,16 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     abstract void groups(long g, int nGroups, Q8Activations a, float[] out, int o);
 
     /**
+     * {@link #groups} for two tokens, {@code a} into {@code out[o ..]} and {@code a2} into
+     * {@code out2[o2 ..]}, with the same floats as two calls (prefill; a format may share its loads
+     * between the tokens).
+     */
+    void groupsPair(long g, int nGroups, Q8Activations a, Q8Activations a2, float[] out, int o, float[] out2, int o2) {
+        groups(g, nGroups, a, out, o);
+        groups(g, nGroups, a2, out2, o2);
+    }
+
+    /**
      * Group {@code g} alone ({@link #GROUP_ROWS} values at {@code out[o ..]}, for partial groups in
      * padding or at unaligned ends of a range, and single-row dots): the four-group kernel with the
      * group repeated, so the same floats as {@link #groups} gives it among its neighbours.
@@ -431,6 +441,32 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     }
 
     /**
+     * {@link #runRows} for two tokens: whole groups through {@link #groupsPair}, partial groups through
+     * {@link #runRows} for each token (the same floats either way).
+     */
+    private void runRowsPair(long first, int count, Q8Activations a, Q8Activations a2, float[] out, int outOff,
+            int outOff2) {
+        long end = first + count;
+        long r = first;
+        while (r < end) {
+            int lane = laneOf(r);
+            long matrixEnd = (r / matrixRows + 1) * matrixRows;
+            long g = groupOf(r);
+            long restOfRun = runGroups(g) - indexInRun(g);
+            long whole = lane == 0 ? Math.min(restOfRun, (Math.min(end, matrixEnd) - r) / GROUP_ROWS) : 0;
+            if (whole > 0) {
+                groupsPair(g, (int) whole, a, a2, out, outOff + (int) (r - first), out, outOff2 + (int) (r - first));
+                r += whole * GROUP_ROWS;
+            } else {
+                int n = (int) Math.min(Math.min(GROUP_ROWS - lane, end - r), matrixEnd - r);
+                runRows(r, n, a, out, outOff + (int) (r - first));
+                runRows(r, n, a2, out, outOff2 + (int) (r - first));
+                r += n;
+            }
+        }
+    }
+
+    /**
      * Activations prepared once, then the runs of four groups (fewer at the end of each matrix)
      * split across {@code par}'s workers.
      */
@@ -468,9 +504,9 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     /**
      * Prefill: every token quantized once, in a pass of its own (tokens the int8 activations cannot
      * hold are computed by the mapped tensor, row by row), then the runs of four groups split across
-     * {@code par}'s workers, each run dotted with every token in turn while its weights are in cache
-     * (a run is at most {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0 for 1,536 columns with
-     * AVX-512).
+     * {@code par}'s workers, each run dotted with the tokens two at a time ({@link #groupsPair}) while
+     * its weights are in cache (a run is at most {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0
+     * for 1,536 columns with AVX-512).
      */
     @Override
     public final void matmul(float[] out, float[] x, int nTokens, Parallel par) {
@@ -501,6 +537,9 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
                     int o = Math.toIntExact(t * rows + first);
                     if (mapped[t]) {
                         source.dotRows(first, count, x, t * cols, out, o);
+                    } else if (t + 1 < nTokens && !mapped[t + 1]) {
+                        runRowsPair(first, count, tokens[t], tokens[t + 1], out, o, Math.toIntExact(o + rows));
+                        t++;
                     } else {
                         runRows(first, count, tokens[t], out, o);
                     }

@@ -495,18 +495,18 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
      * session).
      */
     static final boolean KERNEL_MATMUL = Boolean.parseBoolean(System.getProperty("taipan.repack.matmul", "true"));
-    /** Each thread's quantized tokens for {@link #matmul}, grown to the largest batch it has run. */
+    /** Each thread's quantized tokens for {@link #matmul}, at most {@link #MATMUL_TOKENS}. */
     private static final ThreadLocal<Q8Activations[]> BATCH = ThreadLocal.withInitial(() -> new Q8Activations[0]);
 
     /** {@code a}, freshly quantized, with this format's factors filled ({@link #prepare} without the memo). */
     abstract Q8Activations withFactors(Q8Activations a);
 
     /**
-     * Prefill: every token quantized once, in a pass of its own (tokens the int8 activations cannot
-     * hold are computed by the mapped tensor, row by row), then the runs of four groups split across
-     * {@code par}'s workers, each run dotted with the tokens two at a time ({@link #groupsPair}) while
-     * its weights are in cache (a run is at most {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0
-     * for 1,536 columns with AVX-512).
+     * Prefill, {@link #MATMUL_TOKENS} tokens at a time: every token quantized once, in a pass of its
+     * own (tokens the int8 activations cannot hold are computed by the mapped tensor, row by row),
+     * then the runs of four groups split across {@code par}'s workers, each run dotted with the tokens
+     * two at a time ({@link #groupsPair}) while its weights are in cache (a run is at most
+     * {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0 for 1,536 columns with AVX-512).
      */
     @Override
     public final void matmul(float[] out, float[] x, int nTokens, Parallel par) {
@@ -515,16 +515,30 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
             return;
         }
         Tensors.checkMatvec(this, out, x, nTokens);
-        Q8Activations[] tokens = batch(nTokens);
+        for (int t0 = 0; t0 < nTokens; t0 += MATMUL_TOKENS) {
+            matmulTokens(out, x, t0, Math.min(MATMUL_TOKENS, nTokens - t0), par);
+        }
+    }
+
+    /**
+     * Tokens per pass of {@link #matmul}: each run of weights is read from memory once per this many
+     * tokens, and a thread keeps this many quantized tokens (12 bytes per column each, 1.3 MB for
+     * 1,536 columns).
+     */
+    static final int MATMUL_TOKENS = 64;
+
+    /** Tokens {@code [t0, t0 + n)} of {@link #matmul}. */
+    private void matmulTokens(float[] out, float[] x, int t0, int n, Parallel par) {
+        Q8Activations[] tokens = batch(n);
         int cols = source.cols();
         long rows = source.rows();
-        boolean[] mapped = new boolean[nTokens];
-        par.forRange(nTokens, (start, end) -> {
-            for (int t = start; t < end; t++) {
-                if (tokens[t].quantize(x, t * cols, blocksPerRow)) {
-                    withFactors(tokens[t]);
+        boolean[] mapped = new boolean[n];
+        par.forRange(n, (start, end) -> {
+            for (int i = start; i < end; i++) {
+                if (tokens[i].quantize(x, (t0 + i) * cols, blocksPerRow)) {
+                    withFactors(tokens[i]);
                 } else {
-                    mapped[t] = true;
+                    mapped[i] = true;
                 }
             }
         });
@@ -533,15 +547,15 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
             for (int run = start; run < end; run++) {
                 long first = firstRow(runFirstGroup(run));
                 int count = Math.toIntExact((run + 1 == runs ? rows : firstRow(runFirstGroup(run + 1))) - first);
-                for (int t = 0; t < nTokens; t++) {
-                    int o = Math.toIntExact(t * rows + first);
-                    if (mapped[t]) {
-                        source.dotRows(first, count, x, t * cols, out, o);
-                    } else if (t + 1 < nTokens && !mapped[t + 1]) {
-                        runRowsPair(first, count, tokens[t], tokens[t + 1], out, o, Math.toIntExact(o + rows));
-                        t++;
+                for (int i = 0; i < n; i++) {
+                    int o = Math.toIntExact((t0 + i) * rows + first);
+                    if (mapped[i]) {
+                        source.dotRows(first, count, x, (t0 + i) * cols, out, o);
+                    } else if (i + 1 < n && !mapped[i + 1]) {
+                        runRowsPair(first, count, tokens[i], tokens[i + 1], out, o, Math.toIntExact(o + rows));
+                        i++;
                     } else {
-                        runRows(first, count, tokens[t], out, o);
+                        runRows(first, count, tokens[i], out, o);
                     }
                 }
             }

@@ -214,11 +214,13 @@ class RepackedTensorTest {
             RepackedTensor rep = RepackedTensor.of(src, arena);
             int rows = Math.toIntExact(src.rows());
             int cols = src.cols();
-            for (int nTokens : new int[] {1, 5, 9}) {
+            // 67: two passes of RepackedTensor.MATMUL_TOKENS and 3, the second starting at token 64
+            for (int nTokens : new int[] {1, 5, 9, RepackedTensor.MATMUL_TOKENS + 3}) {
                 float[] x = gaussian(nTokens * cols, rnd);
                 // with 9 tokens, token 1 has a block the int8 activations cannot hold: the mapped tensor
-                // computes it, and the others go in pairs from token 2 (with 5, from token 0) and alone
-                int mapped = nTokens == 9 ? 1 : -1;
+                // computes it, and the others go in pairs from token 2 (with 5, from token 0) and alone;
+                // with 67, token 65 (in the second pass)
+                int mapped = nTokens == 9 ? 1 : nTokens > RepackedTensor.MATMUL_TOKENS ? RepackedTensor.MATMUL_TOKENS + 1 : -1;
                 if (mapped > 0) {
                     x[mapped * cols + 3] = 1e30f;
                 }

@@ -422,22 +422,37 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         float[] lanes = null;
         while (r < end) {
             int o = outOff + (int) (r - first);
-            int lane = laneOf(r);
-            long matrixEnd = (r / matrixRows + 1) * matrixRows;
-            long g = groupOf(r);
-            long restOfRun = runGroups(g) - indexInRun(g);
-            long whole = lane == 0 ? Math.min(restOfRun, (Math.min(end, matrixEnd) - r) / GROUP_ROWS) : 0;
+            long whole = wholeGroups(r, end);
             if (whole > 0) {
-                groups(g, (int) whole, a, out, o);
+                groups(groupOf(r), (int) whole, a, out, o);
                 r += whole * GROUP_ROWS;
             } else {
                 lanes = lanes == null ? new float[GROUP_ROWS] : lanes;
                 group(groupOf(r), a, lanes, 0);
-                int n = (int) Math.min(Math.min(GROUP_ROWS - lane, end - r), matrixEnd - r);
-                System.arraycopy(lanes, lane, out, o, n);
+                int n = partialRows(r, end);
+                System.arraycopy(lanes, laneOf(r), out, o, n);
                 r += n;
             }
         }
+    }
+
+    /**
+     * Whole groups from row {@code r} on, before {@code end} and within {@code r}'s run and matrix;
+     * 0 where {@code r} is not a group's first row or less than a group is left.
+     */
+    private long wholeGroups(long r, long end) {
+        if (laneOf(r) != 0) {
+            return 0;
+        }
+        long g = groupOf(r);
+        long matrixEnd = (r / matrixRows + 1) * matrixRows;
+        return Math.min(runGroups(g) - indexInRun(g), (Math.min(end, matrixEnd) - r) / GROUP_ROWS);
+    }
+
+    /** Rows from {@code r} to the end of its group, of the range ({@code end}) or of its matrix, whichever is first. */
+    private int partialRows(long r, long end) {
+        long matrixEnd = (r / matrixRows + 1) * matrixRows;
+        return (int) Math.min(Math.min(GROUP_ROWS - laneOf(r), end - r), matrixEnd - r);
     }
 
     /**
@@ -449,16 +464,12 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
         long end = first + count;
         long r = first;
         while (r < end) {
-            int lane = laneOf(r);
-            long matrixEnd = (r / matrixRows + 1) * matrixRows;
-            long g = groupOf(r);
-            long restOfRun = runGroups(g) - indexInRun(g);
-            long whole = lane == 0 ? Math.min(restOfRun, (Math.min(end, matrixEnd) - r) / GROUP_ROWS) : 0;
+            long whole = wholeGroups(r, end);
             if (whole > 0) {
-                groupsPair(g, (int) whole, a, a2, out, outOff + (int) (r - first), out, outOff2 + (int) (r - first));
+                groupsPair(groupOf(r), (int) whole, a, a2, out, outOff + (int) (r - first), out, outOff2 + (int) (r - first));
                 r += whole * GROUP_ROWS;
             } else {
-                int n = (int) Math.min(Math.min(GROUP_ROWS - lane, end - r), matrixEnd - r);
+                int n = partialRows(r, end);
                 runRows(r, n, a, out, outOff + (int) (r - first));
                 runRows(r, n, a2, out, outOff2 + (int) (r - first));
                 r += n;

@@ -226,8 +226,8 @@ public final class RepackedQ4_0 extends RepackedTensor {
         // the row sums, group i of the call and token k at acc[(2 * i + k) * GQ ..]: in registers
         // beside the loop's 16 vectors (a first version) C2 spilled, and prefill ran at 0.6 times the
         // one-token kernel's rate
-        float[] acc = PAIR_SUMS.get();
-        Arrays.fill(acc, 0f);
+        float[] acc = SUMS.get();
+        Arrays.fill(acc, 0, 8 * GQ, 0f);
         int step = n * groupBlockBytes;
         for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
             ShortVector tA = ShortVector.broadcast(S, bias[b]);
@@ -326,8 +326,228 @@ public final class RepackedQ4_0 extends RepackedTensor {
         }
     }
 
-    /** Each thread's row sums of {@link #groupsPair}: four groups, two tokens. */
-    private static final ThreadLocal<float[]> PAIR_SUMS = ThreadLocal.withInitial(() -> new float[8 * GQ]);
+    /** Each thread's row sums of {@link #groupsPair} and {@link #groupsQuad}: four groups, up to four tokens. */
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[16 * GQ]);
+
+    /**
+     * {@link #groupsPair} for four tokens ({@code a[k]} into {@code out[o + k * stride ..]}): one load
+     * and shift per column and group for all four, about 5 vector operations per 64 weights and token
+     * in the column loop; the same floats as four calls of {@link #groups}.
+     */
+    @Override
+    void groupsQuad(long g, int nGroups, Q8Activations[] a, int a0, float[] out, int o, int stride) {
+        Q8Activations x0 = a[a0 + 0];
+        int[] xl0s = x0.lowTwice;
+        int[] xh0s = x0.highTwice;
+        short[] bias0 = x0.bias;
+        float[] dx0 = x0.scale;
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xl0s.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xh0s.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, bias0.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, dx0.length);
+        Objects.checkFromIndexSize(o + 0 * stride, nGroups * GQ, out.length);
+        Q8Activations x1 = a[a0 + 1];
+        int[] xl1s = x1.lowTwice;
+        int[] xh1s = x1.highTwice;
+        short[] bias1 = x1.bias;
+        float[] dx1 = x1.scale;
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xl1s.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xh1s.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, bias1.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, dx1.length);
+        Objects.checkFromIndexSize(o + 1 * stride, nGroups * GQ, out.length);
+        Q8Activations x2 = a[a0 + 2];
+        int[] xl2s = x2.lowTwice;
+        int[] xh2s = x2.highTwice;
+        short[] bias2 = x2.bias;
+        float[] dx2 = x2.scale;
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xl2s.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xh2s.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, bias2.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, dx2.length);
+        Objects.checkFromIndexSize(o + 2 * stride, nGroups * GQ, out.length);
+        Q8Activations x3 = a[a0 + 3];
+        int[] xl3s = x3.lowTwice;
+        int[] xh3s = x3.highTwice;
+        short[] bias3 = x3.bias;
+        float[] dx3 = x3.scale;
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xl3s.length);
+        Objects.checkFromIndexSize(0, blocksPerRow * 16, xh3s.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, bias3.length);
+        Objects.checkFromIndexSize(0, blocksPerRow, dx3.length);
+        Objects.checkFromIndexSize(o + 3 * stride, nGroups * GQ, out.length);
+        MemorySegment s = packed;
+        int n = runGroups(g);
+        int iA = indexInRun(g);
+        int iB = nGroups > 1 ? iA + 1 : iA;
+        int iC = nGroups > 2 ? iA + 2 : iA;
+        int iD = nGroups > 3 ? iA + 3 : iA;
+        long bA = runStart(g) * groupBytes;
+        int sA = iA * 2 * GQ;
+        int sB = iB * 2 * GQ;
+        int sC = iC * 2 * GQ;
+        int sD = iD * 2 * GQ;
+        int qA = n * 2 * GQ + iA * GQ;
+        int qB = n * 2 * GQ + iB * GQ;
+        int qC = n * 2 * GQ + iC * GQ;
+        int qD = n * 2 * GQ + iD * GQ;
+        int column = n * GQ;
+        // row sums of group i and token k at acc[(4 * i + k) * GQ ..] (see groupsPair)
+        float[] acc = SUMS.get();
+        Arrays.fill(acc, 0f);
+        int step = n * groupBlockBytes;
+        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
+            ShortVector t0A = ShortVector.broadcast(S, bias0[b]);
+            ShortVector t0B = t0A;
+            ShortVector t0C = t0A;
+            ShortVector t0D = t0A;
+            ShortVector t1A = ShortVector.broadcast(S, bias1[b]);
+            ShortVector t1B = t1A;
+            ShortVector t1C = t1A;
+            ShortVector t1D = t1A;
+            ShortVector t2A = ShortVector.broadcast(S, bias2[b]);
+            ShortVector t2B = t2A;
+            ShortVector t2C = t2A;
+            ShortVector t2D = t2A;
+            ShortVector t3A = ShortVector.broadcast(S, bias3[b]);
+            ShortVector t3B = t3A;
+            ShortVector t3C = t3A;
+            ShortVector t3D = t3A;
+            long q = bA;
+            for (int j = 0; j < 16; j++, q += column) {
+                ShortVector l0 = IntVector.broadcast(I, xl0s[k0 + j]).reinterpretAsShorts();
+                ShortVector h0 = IntVector.broadcast(I, xh0s[k0 + j]).reinterpretAsShorts();
+                ShortVector l1 = IntVector.broadcast(I, xl1s[k0 + j]).reinterpretAsShorts();
+                ShortVector h1 = IntVector.broadcast(I, xh1s[k0 + j]).reinterpretAsShorts();
+                ShortVector l2 = IntVector.broadcast(I, xl2s[k0 + j]).reinterpretAsShorts();
+                ShortVector h2 = IntVector.broadcast(I, xh2s[k0 + j]).reinterpretAsShorts();
+                ShortVector l3 = IntVector.broadcast(I, xl3s[k0 + j]).reinterpretAsShorts();
+                ShortVector h3 = IntVector.broadcast(I, xh3s[k0 + j]).reinterpretAsShorts();
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qA, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector vh = v.lanewise(VectorOperators.ASHR, 4);
+                t0A = t0A.add(v.mul(l0)).add(vh.mul(h0));
+                t1A = t1A.add(v.mul(l1)).add(vh.mul(h1));
+                t2A = t2A.add(v.mul(l2)).add(vh.mul(h2));
+                t3A = t3A.add(v.mul(l3)).add(vh.mul(h3));
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qB, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                vh = v.lanewise(VectorOperators.ASHR, 4);
+                t0B = t0B.add(v.mul(l0)).add(vh.mul(h0));
+                t1B = t1B.add(v.mul(l1)).add(vh.mul(h1));
+                t2B = t2B.add(v.mul(l2)).add(vh.mul(h2));
+                t3B = t3B.add(v.mul(l3)).add(vh.mul(h3));
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qC, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                vh = v.lanewise(VectorOperators.ASHR, 4);
+                t0C = t0C.add(v.mul(l0)).add(vh.mul(h0));
+                t1C = t1C.add(v.mul(l1)).add(vh.mul(h1));
+                t2C = t2C.add(v.mul(l2)).add(vh.mul(h2));
+                t3C = t3C.add(v.mul(l3)).add(vh.mul(h3));
+                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qD, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                vh = v.lanewise(VectorOperators.ASHR, 4);
+                t0D = t0D.add(v.mul(l0)).add(vh.mul(h0));
+                t1D = t1D.add(v.mul(l1)).add(vh.mul(h1));
+                t2D = t2D.add(v.mul(l2)).add(vh.mul(h2));
+                t3D = t3D.add(v.mul(l3)).add(vh.mul(h3));
+            }
+            FloatVector d0 = FloatVector.broadcast(F, dx0[b]);
+            FloatVector d1 = FloatVector.broadcast(F, dx1[b]);
+            FloatVector d2 = FloatVector.broadcast(F, dx2[b]);
+            FloatVector d3 = FloatVector.broadcast(F, dx3[b]);
+            ShortVector h = ShortVector.fromMemorySegment(S, s, bA + sA, LE);
+            FloatVector sc0 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, 13)
+                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
+            FloatVector sc1 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1)).lanewise(LSHL, 13)
+                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
+            ((FloatVector) t0A.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d0),
+                    FloatVector.fromArray(F, acc, 0 * GQ + 0 * G)).intoArray(acc, 0 * GQ + 0 * G);
+            ((FloatVector) t0A.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d0),
+                    FloatVector.fromArray(F, acc, 0 * GQ + 1 * G)).intoArray(acc, 0 * GQ + 1 * G);
+            ((FloatVector) t1A.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d1),
+                    FloatVector.fromArray(F, acc, 1 * GQ + 0 * G)).intoArray(acc, 1 * GQ + 0 * G);
+            ((FloatVector) t1A.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d1),
+                    FloatVector.fromArray(F, acc, 1 * GQ + 1 * G)).intoArray(acc, 1 * GQ + 1 * G);
+            ((FloatVector) t2A.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d2),
+                    FloatVector.fromArray(F, acc, 2 * GQ + 0 * G)).intoArray(acc, 2 * GQ + 0 * G);
+            ((FloatVector) t2A.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d2),
+                    FloatVector.fromArray(F, acc, 2 * GQ + 1 * G)).intoArray(acc, 2 * GQ + 1 * G);
+            ((FloatVector) t3A.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d3),
+                    FloatVector.fromArray(F, acc, 3 * GQ + 0 * G)).intoArray(acc, 3 * GQ + 0 * G);
+            ((FloatVector) t3A.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d3),
+                    FloatVector.fromArray(F, acc, 3 * GQ + 1 * G)).intoArray(acc, 3 * GQ + 1 * G);
+            h = ShortVector.fromMemorySegment(S, s, bA + sB, LE);
+            sc0 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, 13)
+                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
+            sc1 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1)).lanewise(LSHL, 13)
+                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
+            ((FloatVector) t0B.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d0),
+                    FloatVector.fromArray(F, acc, 4 * GQ + 0 * G)).intoArray(acc, 4 * GQ + 0 * G);
+            ((FloatVector) t0B.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d0),
+                    FloatVector.fromArray(F, acc, 4 * GQ + 1 * G)).intoArray(acc, 4 * GQ + 1 * G);
+            ((FloatVector) t1B.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d1),
+                    FloatVector.fromArray(F, acc, 5 * GQ + 0 * G)).intoArray(acc, 5 * GQ + 0 * G);
+            ((FloatVector) t1B.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d1),
+                    FloatVector.fromArray(F, acc, 5 * GQ + 1 * G)).intoArray(acc, 5 * GQ + 1 * G);
+            ((FloatVector) t2B.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d2),
+                    FloatVector.fromArray(F, acc, 6 * GQ + 0 * G)).intoArray(acc, 6 * GQ + 0 * G);
+            ((FloatVector) t2B.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d2),
+                    FloatVector.fromArray(F, acc, 6 * GQ + 1 * G)).intoArray(acc, 6 * GQ + 1 * G);
+            ((FloatVector) t3B.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d3),
+                    FloatVector.fromArray(F, acc, 7 * GQ + 0 * G)).intoArray(acc, 7 * GQ + 0 * G);
+            ((FloatVector) t3B.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d3),
+                    FloatVector.fromArray(F, acc, 7 * GQ + 1 * G)).intoArray(acc, 7 * GQ + 1 * G);
+            h = ShortVector.fromMemorySegment(S, s, bA + sC, LE);
+            sc0 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, 13)
+                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
+            sc1 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1)).lanewise(LSHL, 13)
+                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
+            ((FloatVector) t0C.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d0),
+                    FloatVector.fromArray(F, acc, 8 * GQ + 0 * G)).intoArray(acc, 8 * GQ + 0 * G);
+            ((FloatVector) t0C.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d0),
+                    FloatVector.fromArray(F, acc, 8 * GQ + 1 * G)).intoArray(acc, 8 * GQ + 1 * G);
+            ((FloatVector) t1C.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d1),
+                    FloatVector.fromArray(F, acc, 9 * GQ + 0 * G)).intoArray(acc, 9 * GQ + 0 * G);
+            ((FloatVector) t1C.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d1),
+                    FloatVector.fromArray(F, acc, 9 * GQ + 1 * G)).intoArray(acc, 9 * GQ + 1 * G);
+            ((FloatVector) t2C.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d2),
+                    FloatVector.fromArray(F, acc, 10 * GQ + 0 * G)).intoArray(acc, 10 * GQ + 0 * G);
+            ((FloatVector) t2C.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d2),
+                    FloatVector.fromArray(F, acc, 10 * GQ + 1 * G)).intoArray(acc, 10 * GQ + 1 * G);
+            ((FloatVector) t3C.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d3),
+                    FloatVector.fromArray(F, acc, 11 * GQ + 0 * G)).intoArray(acc, 11 * GQ + 0 * G);
+            ((FloatVector) t3C.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d3),
+                    FloatVector.fromArray(F, acc, 11 * GQ + 1 * G)).intoArray(acc, 11 * GQ + 1 * G);
+            h = ShortVector.fromMemorySegment(S, s, bA + sD, LE);
+            sc0 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, 13)
+                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
+            sc1 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1)).lanewise(LSHL, 13)
+                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
+            ((FloatVector) t0D.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d0),
+                    FloatVector.fromArray(F, acc, 12 * GQ + 0 * G)).intoArray(acc, 12 * GQ + 0 * G);
+            ((FloatVector) t0D.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d0),
+                    FloatVector.fromArray(F, acc, 12 * GQ + 1 * G)).intoArray(acc, 12 * GQ + 1 * G);
+            ((FloatVector) t1D.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d1),
+                    FloatVector.fromArray(F, acc, 13 * GQ + 0 * G)).intoArray(acc, 13 * GQ + 0 * G);
+            ((FloatVector) t1D.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d1),
+                    FloatVector.fromArray(F, acc, 13 * GQ + 1 * G)).intoArray(acc, 13 * GQ + 1 * G);
+            ((FloatVector) t2D.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d2),
+                    FloatVector.fromArray(F, acc, 14 * GQ + 0 * G)).intoArray(acc, 14 * GQ + 0 * G);
+            ((FloatVector) t2D.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d2),
+                    FloatVector.fromArray(F, acc, 14 * GQ + 1 * G)).intoArray(acc, 14 * GQ + 1 * G);
+            ((FloatVector) t3D.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(d3),
+                    FloatVector.fromArray(F, acc, 15 * GQ + 0 * G)).intoArray(acc, 15 * GQ + 0 * G);
+            ((FloatVector) t3D.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(d3),
+                    FloatVector.fromArray(F, acc, 15 * GQ + 1 * G)).intoArray(acc, 15 * GQ + 1 * G);
+        }
+        for (int i = nGroups - 1; i >= 0; i--) {
+            for (int k = 3; k >= 0; k--) {
+                System.arraycopy(acc, (4 * i + k) * GQ, out, o + k * stride + i * GQ, GQ);
+            }
+        }
+    }
+
 
     @Override
     float rowScalar(long row, float[] x, int xOff) {

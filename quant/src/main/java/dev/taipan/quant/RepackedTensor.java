@@ -316,6 +316,17 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     }
 
     /**
+     * {@link #groups} for the four tokens {@code a[a0 .. a0 + 3]}, token {@code k} into
+     * {@code out[o + k * stride ..]}, with the same floats as four calls (prefill; a format may share
+     * its loads between the tokens).
+     */
+    void groupsQuad(long g, int nGroups, Q8Activations[] a, int a0, float[] out, int o, int stride) {
+        for (int k = 0; k < 4; k++) {
+            groups(g, nGroups, a[a0 + k], out, o + k * stride);
+        }
+    }
+
+    /**
      * Group {@code g} alone ({@link #GROUP_ROWS} values at {@code out[o ..]}, for partial groups in
      * padding or at unaligned ends of a range, and single-row dots): the four-group kernel with the
      * group repeated, so the same floats as {@link #groups} gives it among its neighbours.
@@ -478,6 +489,30 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     }
 
     /**
+     * {@link #runRows} for the four tokens {@code a[a0 .. a0 + 3]} (token {@code k} at
+     * {@code outOff + k * stride}): whole groups through {@link #groupsQuad}, partial groups through
+     * {@link #runRows} for each token.
+     */
+    private void runRowsQuad(long first, int count, Q8Activations[] a, int a0, float[] out, int outOff, int stride) {
+        long end = first + count;
+        long r = first;
+        while (r < end) {
+            long whole = wholeGroups(r, end);
+            int o = outOff + (int) (r - first);
+            if (whole > 0) {
+                groupsQuad(groupOf(r), (int) whole, a, a0, out, o, stride);
+                r += whole * GROUP_ROWS;
+            } else {
+                int n = partialRows(r, end);
+                for (int k = 0; k < 4; k++) {
+                    runRows(r, n, a[a0 + k], out, o + k * stride);
+                }
+                r += n;
+            }
+        }
+    }
+
+    /**
      * Activations prepared once, then the runs of four groups (fewer at the end of each matrix)
      * split across {@code par}'s workers.
      */
@@ -516,8 +551,9 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
      * Prefill, {@link #MATMUL_TOKENS} tokens at a time: every token quantized once, in a pass of its
      * own (tokens the int8 activations cannot hold are computed by the mapped tensor, row by row),
      * then the runs of four groups split across {@code par}'s workers, each run dotted with the tokens
-     * two at a time ({@link #groupsPair}) while its weights are in cache (a run is at most
-     * {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0 for 1,536 columns with AVX-512).
+     * four or two at a time ({@link #groupsQuad}, {@link #groupsPair}) while its weights are in cache
+     * (a run is at most {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0 for 1,536 columns with
+     * AVX-512).
      */
     @Override
     public final void matmul(float[] out, float[] x, int nTokens, Parallel par) {
@@ -562,6 +598,9 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
                     int o = Math.toIntExact((t0 + i) * rows + first);
                     if (mapped[i]) {
                         source.dotRows(first, count, x, (t0 + i) * cols, out, o);
+                    } else if (i + 3 < n && !mapped[i + 1] && !mapped[i + 2] && !mapped[i + 3]) {
+                        runRowsQuad(first, count, tokens, i, out, o, Math.toIntExact(rows));
+                        i += 3;
                     } else if (i + 1 < n && !mapped[i + 1]) {
                         runRowsPair(first, count, tokens[i], tokens[i + 1], out, o, Math.toIntExact(o + rows));
                         i++;

@@ -180,159 +180,18 @@ public final class RepackedQ4_0 extends RepackedTensor {
         a0.intoArray(out, o);
     }
 
-    /**
-     * {@link #groups} for two tokens ({@code a} into {@code out[o ..]}, {@code a2} into {@code out2[o2 ..]})
-     * with one load and one shift per column and group for both (prefill): the same integer sums and
-     * the same float operations per token, so each output equals the one-token kernel's bit for bit:
-     * about 5.5 vector operations per 64 weights and token in the column loop against 6.5. The row
-     * sums go through a small per-thread array, since 16 more vectors would not fit the registers.
-     */
-    @Override
-    void groupsPair(long g, int nGroups, Q8Activations a, Q8Activations a2, float[] out, int o, float[] out2, int o2) {
-        int[] xq = a.lowTwice;
-        short[] bias = a.bias;
-        int[] xqd = a.highTwice;
-        float[] dx = a.scale;
-        int[] yq = a2.lowTwice;
-        short[] bias2 = a2.bias;
-        int[] yqd = a2.highTwice;
-        float[] dy = a2.scale;
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, xq.length);
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, xqd.length);
-        Objects.checkFromIndexSize(0, blocksPerRow, bias.length);
-        Objects.checkFromIndexSize(0, blocksPerRow, dx.length);
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, yq.length);
-        Objects.checkFromIndexSize(0, blocksPerRow * 16, yqd.length);
-        Objects.checkFromIndexSize(0, blocksPerRow, bias2.length);
-        Objects.checkFromIndexSize(0, blocksPerRow, dy.length);
-        Objects.checkFromIndexSize(o, nGroups * GQ, out.length);
-        Objects.checkFromIndexSize(o2, nGroups * GQ, out2.length);
-        MemorySegment s = packed;
-        int n = runGroups(g);
-        int iA = indexInRun(g);
-        int iB = nGroups > 1 ? iA + 1 : iA;
-        int iC = nGroups > 2 ? iA + 2 : iA;
-        int iD = nGroups > 3 ? iA + 3 : iA;
-        long bA = runStart(g) * groupBytes;
-        int sA = iA * 2 * GQ;
-        int sB = iB * 2 * GQ;
-        int sC = iC * 2 * GQ;
-        int sD = iD * 2 * GQ;
-        int qA = n * 2 * GQ + iA * GQ;
-        int qB = n * 2 * GQ + iB * GQ;
-        int qC = n * 2 * GQ + iC * GQ;
-        int qD = n * 2 * GQ + iD * GQ;
-        int column = n * GQ;
-        // the row sums, group i of the call and token k at acc[(2 * i + k) * GQ ..]: in registers
-        // beside the loop's 16 vectors (a first version) C2 spilled, and prefill ran at 0.6 times the
-        // one-token kernel's rate
-        float[] acc = SUMS.get();
-        Arrays.fill(acc, 0, 8 * GQ, 0f);
-        int step = n * groupBlockBytes;
-        for (int b = 0, k0 = 0; b < blocksPerRow; b++, bA += step, k0 += 16) {
-            ShortVector tA = ShortVector.broadcast(S, bias[b]);
-            ShortVector tB = tA;
-            ShortVector tC = tA;
-            ShortVector tD = tA;
-            ShortVector uA = ShortVector.broadcast(S, bias2[b]);
-            ShortVector uB = uA;
-            ShortVector uC = uA;
-            ShortVector uD = uA;
-            long q = bA;
-            for (int j = 0; j < 16; j++, q += column) {
-                ShortVector xl = IntVector.broadcast(I, xq[k0 + j]).reinterpretAsShorts();
-                ShortVector xh = IntVector.broadcast(I, xqd[k0 + j]).reinterpretAsShorts();
-                ShortVector yl = IntVector.broadcast(I, yq[k0 + j]).reinterpretAsShorts();
-                ShortVector yh = IntVector.broadcast(I, yqd[k0 + j]).reinterpretAsShorts();
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qA, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector vh = v.lanewise(VectorOperators.ASHR, 4);
-                tA = tA.add(v.mul(xl)).add(vh.mul(xh));
-                uA = uA.add(v.mul(yl)).add(vh.mul(yh));
-                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qB, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                vh = v.lanewise(VectorOperators.ASHR, 4);
-                tB = tB.add(v.mul(xl)).add(vh.mul(xh));
-                uB = uB.add(v.mul(yl)).add(vh.mul(yh));
-                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qC, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                vh = v.lanewise(VectorOperators.ASHR, 4);
-                tC = tC.add(v.mul(xl)).add(vh.mul(xh));
-                uC = uC.add(v.mul(yl)).add(vh.mul(yh));
-                v = (ShortVector) ByteVector.fromMemorySegment(BQ, s, q + qD, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                vh = v.lanewise(VectorOperators.ASHR, 4);
-                tD = tD.add(v.mul(xl)).add(vh.mul(xh));
-                uD = uD.add(v.mul(yl)).add(vh.mul(yh));
-            }
-            FloatVector dxv = FloatVector.broadcast(F, dx[b]);
-            FloatVector dyv = FloatVector.broadcast(F, dy[b]);
-            ShortVector h = ShortVector.fromMemorySegment(S, s, bA + sA, LE);
-            FloatVector sc0 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, 13)
-                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-            FloatVector sc1 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1)).lanewise(LSHL, 13)
-                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-            ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(dxv),
-                    FloatVector.fromArray(F, acc, 0 * GQ + 0 * G)).intoArray(acc, 0 * GQ + 0 * G);
-            ((FloatVector) uA.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(dyv),
-                    FloatVector.fromArray(F, acc, 1 * GQ + 0 * G)).intoArray(acc, 1 * GQ + 0 * G);
-            ((FloatVector) tA.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(dxv),
-                    FloatVector.fromArray(F, acc, 0 * GQ + 1 * G)).intoArray(acc, 0 * GQ + 1 * G);
-            ((FloatVector) uA.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(dyv),
-                    FloatVector.fromArray(F, acc, 1 * GQ + 1 * G)).intoArray(acc, 1 * GQ + 1 * G);
-            h = ShortVector.fromMemorySegment(S, s, bA + sB, LE);
-            sc0 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, 13)
-                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-            sc1 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1)).lanewise(LSHL, 13)
-                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-            ((FloatVector) tB.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(dxv),
-                    FloatVector.fromArray(F, acc, 2 * GQ + 0 * G)).intoArray(acc, 2 * GQ + 0 * G);
-            ((FloatVector) uB.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(dyv),
-                    FloatVector.fromArray(F, acc, 3 * GQ + 0 * G)).intoArray(acc, 3 * GQ + 0 * G);
-            ((FloatVector) tB.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(dxv),
-                    FloatVector.fromArray(F, acc, 2 * GQ + 1 * G)).intoArray(acc, 2 * GQ + 1 * G);
-            ((FloatVector) uB.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(dyv),
-                    FloatVector.fromArray(F, acc, 3 * GQ + 1 * G)).intoArray(acc, 3 * GQ + 1 * G);
-            h = ShortVector.fromMemorySegment(S, s, bA + sC, LE);
-            sc0 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, 13)
-                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-            sc1 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1)).lanewise(LSHL, 13)
-                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-            ((FloatVector) tC.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(dxv),
-                    FloatVector.fromArray(F, acc, 4 * GQ + 0 * G)).intoArray(acc, 4 * GQ + 0 * G);
-            ((FloatVector) uC.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(dyv),
-                    FloatVector.fromArray(F, acc, 5 * GQ + 0 * G)).intoArray(acc, 5 * GQ + 0 * G);
-            ((FloatVector) tC.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(dxv),
-                    FloatVector.fromArray(F, acc, 4 * GQ + 1 * G)).intoArray(acc, 4 * GQ + 1 * G);
-            ((FloatVector) uC.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(dyv),
-                    FloatVector.fromArray(F, acc, 5 * GQ + 1 * G)).intoArray(acc, 5 * GQ + 1 * G);
-            h = ShortVector.fromMemorySegment(S, s, bA + sD, LE);
-            sc0 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, 13)
-                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-            sc1 = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1)).lanewise(LSHL, 13)
-                    .and(SIGN_AND_MAGNITUDE).reinterpretAsFloats();
-            ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(dxv),
-                    FloatVector.fromArray(F, acc, 6 * GQ + 0 * G)).intoArray(acc, 6 * GQ + 0 * G);
-            ((FloatVector) uD.convertShape(VectorOperators.S2F, F, 0)).fma(sc0.mul(dyv),
-                    FloatVector.fromArray(F, acc, 7 * GQ + 0 * G)).intoArray(acc, 7 * GQ + 0 * G);
-            ((FloatVector) tD.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(dxv),
-                    FloatVector.fromArray(F, acc, 6 * GQ + 1 * G)).intoArray(acc, 6 * GQ + 1 * G);
-            ((FloatVector) uD.convertShape(VectorOperators.S2F, F, 1)).fma(sc1.mul(dyv),
-                    FloatVector.fromArray(F, acc, 7 * GQ + 1 * G)).intoArray(acc, 7 * GQ + 1 * G);
-        }
-        for (int i = nGroups - 1; i >= 0; i--) {
-            System.arraycopy(acc, 2 * i * GQ, out, o + i * GQ, GQ);
-            System.arraycopy(acc, (2 * i + 1) * GQ, out2, o2 + i * GQ, GQ);
-        }
-    }
-
-    /** Each thread's row sums of {@link #groupsPair} and {@link #groupsQuad}: four groups, up to four tokens. */
+    /** Each thread's row sums of {@link #groupsQuad}: four groups, four tokens. */
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[16 * GQ]);
 
     /**
-     * {@link #groupsPair} for four tokens ({@code a[k]} into {@code out[o + k * stride ..]}): one load
-     * and shift per column and group for all four, about 5 vector operations per 64 weights and token
-     * in the column loop; the same floats as four calls of {@link #groups}.
+     * {@link #groups} for four tokens ({@code a[a0 + k]} into {@code out[o + k * stride ..]}, prefill):
+     * one load and shift per column and group serve all four, about 5 vector operations per 64
+     * weights and token in the column loop against 6.5, with the same integer sums and float
+     * operations per token, so each output equals the one-token kernel's bit for bit. The row sums
+     * go through a small per-thread array: 32 more vectors would not fit the registers beside the
+     * loop's (a two-token version with its sums in registers spilled, and prefill ran at 0.6 times
+     * the one-token kernel's rate). Written out like {@link #groups}: a helper taking vectors that C2
+     * did not inline made prefill five times slower.
      */
     @Override
     void groupsQuad(long g, int nGroups, Q8Activations[] a, int a0, float[] out, int o, int stride) {
@@ -392,7 +251,7 @@ public final class RepackedQ4_0 extends RepackedTensor {
         int qC = n * 2 * GQ + iC * GQ;
         int qD = n * 2 * GQ + iD * GQ;
         int column = n * GQ;
-        // row sums of group i and token k at acc[(4 * i + k) * GQ ..] (see groupsPair)
+        // row sums of group i and token k at acc[(4 * i + k) * GQ ..]
         float[] acc = SUMS.get();
         Arrays.fill(acc, 0f);
         int step = n * groupBlockBytes;

@@ -306,16 +306,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     abstract void groups(long g, int nGroups, Q8Activations a, float[] out, int o);
 
     /**
-     * {@link #groups} for two tokens, {@code a} into {@code out[o ..]} and {@code a2} into
-     * {@code out2[o2 ..]}, with the same floats as two calls (prefill; a format may share its loads
-     * between the tokens).
-     */
-    void groupsPair(long g, int nGroups, Q8Activations a, Q8Activations a2, float[] out, int o, float[] out2, int o2) {
-        groups(g, nGroups, a, out, o);
-        groups(g, nGroups, a2, out2, o2);
-    }
-
-    /**
      * {@link #groups} for the four tokens {@code a[a0 .. a0 + 3]}, token {@code k} into
      * {@code out[o + k * stride ..]}, with the same floats as four calls (prefill; a format may share
      * its loads between the tokens).
@@ -467,28 +457,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     }
 
     /**
-     * {@link #runRows} for two tokens: whole groups through {@link #groupsPair}, partial groups through
-     * {@link #runRows} for each token (the same floats either way).
-     */
-    private void runRowsPair(long first, int count, Q8Activations a, Q8Activations a2, float[] out, int outOff,
-            int outOff2) {
-        long end = first + count;
-        long r = first;
-        while (r < end) {
-            long whole = wholeGroups(r, end);
-            if (whole > 0) {
-                groupsPair(groupOf(r), (int) whole, a, a2, out, outOff + (int) (r - first), out, outOff2 + (int) (r - first));
-                r += whole * GROUP_ROWS;
-            } else {
-                int n = partialRows(r, end);
-                runRows(r, n, a, out, outOff + (int) (r - first));
-                runRows(r, n, a2, out, outOff2 + (int) (r - first));
-                r += n;
-            }
-        }
-    }
-
-    /**
      * {@link #runRows} for the four tokens {@code a[a0 .. a0 + 3]} (token {@code k} at
      * {@code outOff + k * stride}): whole groups through {@link #groupsQuad}, partial groups through
      * {@link #runRows} for each token.
@@ -551,9 +519,8 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
      * Prefill, {@link #MATMUL_TOKENS} tokens at a time: every token quantized once, in a pass of its
      * own (tokens the int8 activations cannot hold are computed by the mapped tensor, row by row),
      * then the runs of four groups split across {@code par}'s workers, each run dotted with the tokens
-     * four or two at a time ({@link #groupsQuad}, {@link #groupsPair}) while its weights are in cache
-     * (a run is at most {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0 for 1,536 columns with
-     * AVX-512).
+     * four at a time ({@link #groupsQuad}) while its weights are in cache (a run is at most
+     * {@code 4 * 2G} rows: 110 KB of Q4_0 or 209 KB of Q8_0 for 1,536 columns with AVX-512).
      */
     @Override
     public final void matmul(float[] out, float[] x, int nTokens, Parallel par) {
@@ -601,9 +568,6 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
                     } else if (i + 3 < n && !mapped[i + 1] && !mapped[i + 2] && !mapped[i + 3]) {
                         runRowsQuad(first, count, tokens, i, out, o, Math.toIntExact(rows));
                         i += 3;
-                    } else if (i + 1 < n && !mapped[i + 1]) {
-                        runRowsPair(first, count, tokens[i], tokens[i + 1], out, o, Math.toIntExact(o + rows));
-                        i++;
                     } else {
                         runRows(first, count, tokens[i], out, o);
                     }

@@ -218,8 +218,8 @@ class RepackedTensorTest {
             for (int nTokens : new int[] {1, 5, 9, RepackedTensor.MATMUL_TOKENS + 3}) {
                 float[] x = gaussian(nTokens * cols, rnd);
                 // with 9 tokens, token 1 has a block the int8 activations cannot hold: the mapped tensor
-                // computes it, and the others go in pairs from token 2 (with 5, from token 0) and alone;
-                // with 67, token 65 (in the second pass)
+                // computes it, token 0 goes alone, tokens 2-5 four at a time, 6-8 alone (with 5 tokens:
+                // 0-3, then 4); with 67, token 65, in the second pass of MATMUL_TOKENS
                 int mapped = nTokens == 9 ? 1 : nTokens > RepackedTensor.MATMUL_TOKENS ? RepackedTensor.MATMUL_TOKENS + 1 : -1;
                 if (mapped > 0) {
                     x[mapped * cols + 3] = 1e30f;

@@ -504,9 +504,9 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
     /**
      * Whether {@link #matmul} runs the repacked kernels (the default) or the mapped tensor's float
      * tiled path ({@code -Dtaipan.repack.matmul=false}, for comparisons). On 2 threads of an AMD EPYC
-     * (Zen 4) VM the kernels made a 128-token prefill of the granitehybrid benchmark model about 1.45
-     * times (Q4_0) and 1.3 times (Q8_0) as fast as the tiled path (benchmarks/README.md, twenty-second
-     * session).
+     * (Zen 4) VM the kernels made a 128-token prefill of the granitehybrid benchmark model about 1.8
+     * times (Q4_0, four tokens per weight load) and 1.3 times (Q8_0) as fast as the tiled path
+     * (benchmarks/README.md, twenty-second session).
      */
     static final boolean KERNEL_MATMUL = Boolean.parseBoolean(System.getProperty("taipan.repack.matmul", "true"));
     /** Each thread's quantized tokens for {@link #matmul}, at most {@link #MATMUL_TOKENS}. */

@@ -536,7 +536,7 @@ public abstract sealed class RepackedTensor implements Tensor permits RepackedQ8
 
     /**
      * Tokens per pass of {@link #matmul}: each run of weights is read from memory once per this many
-     * tokens, and a thread keeps this many quantized tokens (12 bytes per column each, 1.3 MB for
+     * tokens, and a thread keeps this many quantized tokens (12 bytes per column each, 1.2 MB for
      * 1,536 columns).
      */
     static final int MATMUL_TOKENS = 64;

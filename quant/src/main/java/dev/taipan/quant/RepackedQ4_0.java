@@ -407,7 +407,6 @@ public final class RepackedQ4_0 extends RepackedTensor {
         }
     }
 
-
     @Override
     float rowScalar(long row, float[] x, int xOff) {
         Q8Activations a = new Q8Activations();

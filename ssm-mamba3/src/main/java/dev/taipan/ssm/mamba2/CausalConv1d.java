@@ -18,10 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Weights are in ggml layout {@code {dConv, channels}}: {@code w[c * dConv + i]}. The state is
  * column-major, {@code state[j * channels + c]} for column {@code j} (oldest first), so that the
  * one-token step of decode reads and shifts whole columns with vector loads across channels; it
- * keeps the weights tap-major ({@code channels * dConv} floats, copied once) for the same reason. The
- * batch path and the step are Vector API loops across channels with the same float operations in
- * the same order (a product, then an add, per tap), compared in tests with a scalar transcription of
- * ggml_ssm_conv. Immutable; the state is the caller's.
+ * keeps the weights tap-major ({@code channels * dConv} floats, copied once) for the same reason.
+ * One loop serves a batch, part of a batch and decode's single token: a Vector API loop across
+ * channels (a product, then an add, per tap, in tap order), compared in tests with a scalar
+ * transcription of ggml_ssm_conv. Immutable; the state is the caller's.
  */
 public final class CausalConv1d {
     private final int channels;
@@ -74,10 +74,6 @@ public final class CausalConv1d {
      * @param state {@link #stateSize()} floats, updated in place
      */
     public void apply(float[] out, float[] in, int inOff, int inStride, int nTokens, float[] state) {
-        if (nTokens == 1) {
-            step(out, in, inOff, state);
-            return;
-        }
         convolve(out, in, inOff, inStride, 0, nTokens, state);
         advance(in, inOff, inStride, nTokens, state);
     }
@@ -132,36 +128,5 @@ public final class CausalConv1d {
                 System.arraycopy(in, row, state, k * channels, channels);
             }
         }
-    }
-
-    /**
-     * One token (decode): the same sums in the same order as {@link #apply}, a vector of channels
-     * at a time (scalar tail), then the state shifted by one column.
-     */
-    private void step(float[] out, float[] in, int inOff, float[] state) {
-        int hist = dConv - 1;
-        int n = channels;
-        int c = 0;
-        for (; c <= n - S.length(); c += S.length()) {
-            FloatVector sum = FloatVector.zero(S);
-            for (int i = 0; i < hist; i++) {
-                sum = sum.add(FloatVector.fromArray(S, state, i * n + c).mul(FloatVector.fromArray(S, taps, i * n + c)));
-            }
-            sum = sum.add(FloatVector.fromArray(S, in, inOff + c).mul(FloatVector.fromArray(S, taps, hist * n + c)));
-            if (bias != null) {
-                sum = sum.add(FloatVector.fromArray(S, bias, c));
-            }
-            sum.intoArray(out, c);
-        }
-        for (; c < n; c++) {
-            float sum = 0f;
-            for (int i = 0; i < hist; i++) {
-                sum += state[i * n + c] * taps[i * n + c];
-            }
-            sum += in[inOff + c] * taps[hist * n + c];
-            out[c] = bias == null ? sum : sum + bias[c];
-        }
-        System.arraycopy(state, n, state, 0, (hist - 1) * n);
-        System.arraycopy(in, inOff, state, (hist - 1) * n, n);
     }
 }

@@ -87,6 +87,7 @@ public final class Mamba2Mixer implements Block {
         project(weights.inProj(), st.proj, x, nTokens);
         // 2. causal conv over xBC with the session's history, bias, silu (a batch's tokens across workers)
         int convDim = config.convDim();
+        // one token (decode): no task object per call, as the scan's preallocated task avoids one
         if (nTokens == 1) {
             conv.apply(st.xbc, st.proj, dInner, inProjDim, 1, st.conv);
             kernels.silu(st.xbc, 0, convDim);

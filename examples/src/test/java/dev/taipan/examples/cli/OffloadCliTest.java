@@ -45,13 +45,18 @@ class OffloadCliTest {
         }
     }
 
+    /**
+     * Every layer on the device in f32, compared with llama.cpp's dequantized-weight logits. Without
+     * an OpenCL device the command computes on the CPU: {@code --no-repack} keeps that in f32 too
+     * (the repacked copy would round activations to int8, as llama.cpp's CPU backend does).
+     */
     @Test
     void logitsWithEveryLayerOffloadedEqualLlamaCpp() throws IOException {
         List<float[]> ref = rows(Files.readString(FIXTURES.resolve("tiny-qwen2moe-q8_0.deq-logits.txt")));
         String tokens = Files.readString(FIXTURES.resolve("tiny-qwen2moe-q8_0.deq-logits.txt")).lines()
                 .filter(l -> !l.startsWith("#")).map(l -> l.split(" ")[1]).collect(Collectors.joining(","));
         Result r = run("logits", "-m", FIXTURES.resolve("tiny-qwen2moe-q8_0.gguf").toString(), "--tokens", tokens,
-                "--gpu-layers", "99", "-t", "1");
+                "--gpu-layers", "99", "-t", "1", "--no-repack");
         assertEquals(0, r.status(), r.err());
         List<float[]> got = rows(r.out());
         assertEquals(ref.size(), got.size());

@@ -11,6 +11,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Locale;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Quick same-run ratios for the prefill and decode kernels (not JMH: a few seconds, for the
@@ -33,6 +38,11 @@ import java.util.Locale;
  *   1536, cycled over about 512 MiB) on 2 threads, each thread reading either half of each of 10
  *   matrices or 5 whole matrices per round (the MoE one-token passes before and after 2f01dd0),
  *   in alternating rounds, as medians and quartiles of 180 rounds each after 40 untimed.</li>
+ *   <li>{@code profiles [TYPE [TOKENS]]}: ms per repacked {@code matmul} of a 1024 x 1536 matrix and
+ *   64 tokens (1 thread), after the JDK's ShortVector, IntVector and FloatVector methods have been
+ *   called with vectors of four shapes, so that their receiver profiles are polluted as in a process
+ *   whose other code uses other shapes ({@code JitLimits}: loop-carried receivers); run it with and
+ *   without {@code clean} as the last argument to compare.</li>
  * </ul>
  * Each figure of the other modes is the best of 5 timed rounds after 2 untimed ones.
  * <pre>
@@ -56,6 +66,11 @@ public final class KernelProbe {
         int at = Arrays.asList(args).indexOf("shapes");
         if (all || at >= 0) {
             shapes(typeAfter(args, at));
+        }
+        at = Arrays.asList(args).indexOf("profiles");
+        if (at >= 0) {
+            profiles(typeAfter(args, at), at + 2 < args.length && !args[at + 2].equals("clean") ? Integer.parseInt(args[at + 2]) : 64,
+                    !Arrays.asList(args).contains("clean"));
         }
         at = Arrays.asList(args).indexOf("pieces");
         if (all || at >= 0) {
@@ -115,6 +130,52 @@ public final class KernelProbe {
                         g[g.length / 2], g[g.length / 4], g[3 * g.length / 4]);
             }
         }
+    }
+
+    private static void profiles(DType type, int tokens, boolean pollute) {
+        if (pollute) {
+            System.out.println("profiles: the JDK's vector methods called with four shapes first (sink " + polluteProfiles() + ")");
+        }
+        int rows = 1024;
+        int cols = 1536;
+        try (Arena arena = Arena.ofShared(); Parallel one = Parallel.create(1)) {
+            Tensor w = RepackedTensor.of(TensorFactory.create("w", type, Shape.of(rows, cols),
+                    QuantMatvecBench.randomBlocks(arena, type, rows * type.byteSize(cols), 5)), arena);
+            float[] x = new float[tokens * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.sin(i * 0.37);
+            }
+            float[] out = new float[tokens * rows];
+            for (int round = 0; round < 8; round++) {
+                long t0 = System.nanoTime();
+                int calls = 0;
+                while (System.nanoTime() - t0 < 1_000_000_000L) {
+                    w.matmul(out, x, tokens, one);
+                    calls++;
+                }
+                System.out.printf(Locale.ROOT, "profiles %-5s %d x %d, %d tokens, 1 thread, %s: %.3f ms per matmul%n", type, rows, cols,
+                        tokens, pollute ? "polluted" : "clean", (System.nanoTime() - t0) / 1e6 / calls);
+            }
+        }
+    }
+
+    /** Calls add, mul, sub, max and shifts of ShortVector, IntVector and FloatVector with 64- to 512-bit vectors. */
+    @SuppressWarnings("unchecked")
+    private static long polluteProfiles() {
+        VectorSpecies<?>[][] species = {
+            {ShortVector.SPECIES_64, ShortVector.SPECIES_128, ShortVector.SPECIES_256, ShortVector.SPECIES_512},
+            {IntVector.SPECIES_64, IntVector.SPECIES_128, IntVector.SPECIES_256, IntVector.SPECIES_512},
+            {FloatVector.SPECIES_64, FloatVector.SPECIES_128, FloatVector.SPECIES_256, FloatVector.SPECIES_512}};
+        long sink = 0;
+        for (int i = 0; i < 200_000; i++) {
+            ShortVector a = ShortVector.broadcast((VectorSpecies<Short>) species[0][i & 3], (short) i);
+            sink += a.add(a).mul(a).sub(a).max(a).lanewise(VectorOperators.ASHR, 1).lane(0);
+            IntVector b = IntVector.broadcast((VectorSpecies<Integer>) species[1][i & 3], i);
+            sink += b.add(b).mul(b).sub(b).max(b).lanewise(VectorOperators.LSHR, 1).lane(0);
+            FloatVector f = FloatVector.broadcast((VectorSpecies<Float>) species[2][i & 3], i);
+            sink += (long) f.add(f).mul(f).sub(f).max(f).fma(f, f).abs().lane(0);
+        }
+        return sink;
     }
 
     private static void shapes(DType type) {

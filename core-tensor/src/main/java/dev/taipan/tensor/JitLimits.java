@@ -24,6 +24,22 @@ import java.util.OptionalLong;
  * to {@link #LIMIT} through the launcher in three) every process compiled it at 7.8 to 7.9 KB and
  * decoded at 71 to 85 % of the measured read bandwidth, against 48 to 74 % before.
  *
+ * <p><b>Loop-carried receivers.</b> A second way the same kernels lose their short form does not
+ * depend on these limits, and kernel code avoids it instead: a vector that a loop carries (an
+ * accumulator) must not be the receiver of the Vector API's convenience methods ({@code add},
+ * {@code mul}, {@code sub}, {@code max}, ...), which call {@code lanewise} virtually inside the
+ * JDK's shared code. C2 inlines the Vector API intrinsics of a large kernel late, so when it comes
+ * to such a call the loop's phi is still typed as the abstract {@code ShortVector}, and it can
+ * only devirtualize the call from the receiver profile that the JDK method has gathered from every
+ * caller in the process. Where that profile is polluted or missing, each call stays virtual, and
+ * the kernel runs the Vector API's scalar fallback: a 64-token Q4_0 prefill matmul took 345 ms
+ * instead of 0.92 ms after other code had used ShortVector/IntVector/FloatVector of four shapes
+ * ({@code KernelProbe profiles}), and about one granitehybrid bench process in seven prefilled at
+ * 4 tok/s instead of 250 (twenty-third session, benchmarks/README.md). Written as
+ * {@code acc = x.mul(y).add(acc)} (integer sums are exact in any order; a float {@code add} or
+ * {@code max} is commutative bit for bit), or as {@code acc.lanewise(OP, x)}, whose call site and
+ * profile are the kernel's own, every receiver has its exact type or a profile of one type.
+ *
  * <p>The limits are JVM options and cannot be changed once the JVM runs: the {@code taipan}
  * launcher, {@code .mvn/jvm.config} (the REPL through {@code exec:java}) and the test and
  * benchmark forks pass {@link #OPTIONS}; applications that embed Taipan should pass them too.

@@ -101,7 +101,7 @@ final class VectorKernels implements Kernels {
 
     private static DoubleVector addAsDouble(DoubleVector acc, FloatVector v) {
         for (int p = 0; p < PARTS; p++) {
-            acc = acc.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, p));
+            acc = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, p)).add(acc);
         }
         return acc;
     }
@@ -146,7 +146,7 @@ final class VectorKernels implements Kernels {
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i <= n - L; i += L) {
-            mv = mv.max(FloatVector.fromArray(S, x, off + i));
+            mv = FloatVector.fromArray(S, x, off + i).max(mv);
         }
         float max = mv.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
@@ -358,14 +358,14 @@ final class VectorKernels implements Kernels {
             FloatVector y7 = FloatVector.fromArray(S, y, o + 7 * L);
             for (int r = 0, b = mOff + i; r < rows; r++, b += n) {
                 float pr = p[pOff + r];
-                y0 = y0.add(FloatVector.fromArray(S, m, b).mul(pr));
-                y1 = y1.add(FloatVector.fromArray(S, m, b + L).mul(pr));
-                y2 = y2.add(FloatVector.fromArray(S, m, b + 2 * L).mul(pr));
-                y3 = y3.add(FloatVector.fromArray(S, m, b + 3 * L).mul(pr));
-                y4 = y4.add(FloatVector.fromArray(S, m, b + 4 * L).mul(pr));
-                y5 = y5.add(FloatVector.fromArray(S, m, b + 5 * L).mul(pr));
-                y6 = y6.add(FloatVector.fromArray(S, m, b + 6 * L).mul(pr));
-                y7 = y7.add(FloatVector.fromArray(S, m, b + 7 * L).mul(pr));
+                y0 = FloatVector.fromArray(S, m, b).mul(pr).add(y0);
+                y1 = FloatVector.fromArray(S, m, b + L).mul(pr).add(y1);
+                y2 = FloatVector.fromArray(S, m, b + 2 * L).mul(pr).add(y2);
+                y3 = FloatVector.fromArray(S, m, b + 3 * L).mul(pr).add(y3);
+                y4 = FloatVector.fromArray(S, m, b + 4 * L).mul(pr).add(y4);
+                y5 = FloatVector.fromArray(S, m, b + 5 * L).mul(pr).add(y5);
+                y6 = FloatVector.fromArray(S, m, b + 6 * L).mul(pr).add(y6);
+                y7 = FloatVector.fromArray(S, m, b + 7 * L).mul(pr).add(y7);
             }
             y0.intoArray(y, o);
             y1.intoArray(y, o + L);
@@ -379,7 +379,7 @@ final class VectorKernels implements Kernels {
         for (; i <= n - L; i += L) {
             FloatVector y0 = FloatVector.fromArray(S, y, yOff + i);
             for (int r = 0, b = mOff + i; r < rows; r++, b += n) {
-                y0 = y0.add(FloatVector.fromArray(S, m, b).mul(p[pOff + r]));
+                y0 = FloatVector.fromArray(S, m, b).mul(p[pOff + r]).add(y0);
             }
             y0.intoArray(y, yOff + i);
         }
@@ -504,7 +504,7 @@ final class VectorKernels implements Kernels {
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i <= n - L; i += L) {
-            mv = mv.max(FloatVector.fromArray(S, x, off + i));
+            mv = FloatVector.fromArray(S, x, off + i).max(mv);
         }
         float max = mv.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {

@@ -169,7 +169,7 @@ final class Q8Activations {
             int at = xOff + 32 * b;
             FloatVector m = FloatVector.fromArray(F, x, at).abs();
             for (int i = lanes; i < 32; i += lanes) {
-                m = m.max(FloatVector.fromArray(F, x, at + i).abs());
+                m = FloatVector.fromArray(F, x, at + i).abs().max(m);
             }
             float amax = m.reduceLanes(VectorOperators.MAX);
             if (!(amax <= LIMIT) || (amax < TINY && amax != 0f)) {

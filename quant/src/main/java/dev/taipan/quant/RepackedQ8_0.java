@@ -141,39 +141,40 @@ public final class RepackedQ8_0 extends RepackedTensor {
                 ShortVector bias = IntVector.broadcast(I, xb[k0 + k]).reinterpretAsShorts();
                 ShortVector v = ShortVector.fromMemorySegment(S, s, q + qA, LE);
                 IntVector t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eA = eA.add(t);
-                oA = oA.add(t.lanewise(VectorOperators.LSHR, 16));
+                // accumulators are arguments, never receivers (JitLimits: loop-carried receivers)
+                eA = t.add(eA);
+                oA = t.lanewise(VectorOperators.LSHR, 16).add(oA);
                 v = ShortVector.fromMemorySegment(S, s, q + qB, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eB = eB.add(t);
-                oB = oB.add(t.lanewise(VectorOperators.LSHR, 16));
+                eB = t.add(eB);
+                oB = t.lanewise(VectorOperators.LSHR, 16).add(oB);
                 v = ShortVector.fromMemorySegment(S, s, q + qC, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eC = eC.add(t);
-                oC = oC.add(t.lanewise(VectorOperators.LSHR, 16));
+                eC = t.add(eC);
+                oC = t.lanewise(VectorOperators.LSHR, 16).add(oC);
                 v = ShortVector.fromMemorySegment(S, s, q + qD, LE);
                 t = bias.add(v.mul(xlo)).add(v.lanewise(VectorOperators.ASHR, 8).mul(xhi)).reinterpretAsInts();
-                eD = eD.add(t);
-                oD = oD.add(t.lanewise(VectorOperators.LSHR, 16));
+                eD = t.add(eD);
+                oD = t.lanewise(VectorOperators.LSHR, 16).add(oD);
             }
             FloatVector dxv = FloatVector.broadcast(F, dx[b]);
             ShortVector h = ShortVector.fromMemorySegment(S, s, bA + sA, LE);
-            a0 = ((FloatVector) eA.sub(oA.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+            a0 = ((FloatVector) eA.lanewise(VectorOperators.SUB, oA.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a0);
             a1 = ((FloatVector) oA.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), a1);
             h = ShortVector.fromMemorySegment(S, s, bA + sB, LE);
-            b0 = ((FloatVector) eB.sub(oB.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+            b0 = ((FloatVector) eB.lanewise(VectorOperators.SUB, oB.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b0);
             b1 = ((FloatVector) oB.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), b1);
             h = ShortVector.fromMemorySegment(S, s, bA + sC, LE);
-            c0 = ((FloatVector) eC.sub(oC.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+            c0 = ((FloatVector) eC.lanewise(VectorOperators.SUB, oC.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c0);
             c1 = ((FloatVector) oC.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), c1);
             h = ShortVector.fromMemorySegment(S, s, bA + sD, LE);
-            d0 = ((FloatVector) eD.sub(oD.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
+            d0 = ((FloatVector) eD.lanewise(VectorOperators.SUB, oD.lanewise(LSHL, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d0);
             d1 = ((FloatVector) oD.convertShape(VectorOperators.I2F, F, 0)).fma(((IntVector) h.convertShape(S2I, I, 1))
                     .lanewise(LSHL, 13).and(SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(dxv), d1);

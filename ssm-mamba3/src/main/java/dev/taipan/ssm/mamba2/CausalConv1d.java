@@ -96,10 +96,10 @@ public final class CausalConv1d {
                     int j = t + i - hist; // index in the batch; negative: in the state
                     FloatVector v = j < 0 ? FloatVector.fromArray(S, state, (hist + j) * n + c)
                             : FloatVector.fromArray(S, in, inOff + j * inStride + c);
-                    sum = sum.add(v.mul(FloatVector.fromArray(S, taps, i * n + c)));
+                    sum = v.mul(FloatVector.fromArray(S, taps, i * n + c)).add(sum);
                 }
                 if (bias != null) {
-                    sum = sum.add(FloatVector.fromArray(S, bias, c));
+                    sum = FloatVector.fromArray(S, bias, c).add(sum);
                 }
                 sum.intoArray(out, o + c);
             }

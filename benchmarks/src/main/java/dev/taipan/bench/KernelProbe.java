@@ -42,7 +42,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   64 tokens (1 thread), after the JDK's ShortVector, IntVector and FloatVector methods have been
  *   called with vectors of four shapes, so that their receiver profiles are polluted as in a process
  *   whose other code uses other shapes ({@code JitLimits}: loop-carried receivers); run it with and
- *   without {@code clean} as the last argument to compare.</li>
+ *   without {@code clean} as the last argument to compare (best of 5 rounds, as below).</li>
  * </ul>
  * Each figure of the other modes is the best of 5 timed rounds after 2 untimed ones.
  * <pre>
@@ -141,21 +141,11 @@ public final class KernelProbe {
         try (Arena arena = Arena.ofShared(); Parallel one = Parallel.create(1)) {
             Tensor w = RepackedTensor.of(TensorFactory.create("w", type, Shape.of(rows, cols),
                     QuantMatvecBench.randomBlocks(arena, type, rows * type.byteSize(cols), 5)), arena);
-            float[] x = new float[tokens * cols];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) Math.sin(i * 0.37);
-            }
+            float[] x = batch(tokens * cols);
             float[] out = new float[tokens * rows];
-            for (int round = 0; round < 8; round++) {
-                long t0 = System.nanoTime();
-                int calls = 0;
-                while (System.nanoTime() - t0 < 1_000_000_000L) {
-                    w.matmul(out, x, tokens, one);
-                    calls++;
-                }
-                System.out.printf(Locale.ROOT, "profiles %-5s %d x %d, %d tokens, 1 thread, %s: %.3f ms per matmul%n", type, rows, cols,
-                        tokens, pollute ? "polluted" : "clean", (System.nanoTime() - t0) / 1e6 / calls);
-            }
+            double ms = bestMillis(() -> w.matmul(out, x, tokens, one));
+            System.out.printf(Locale.ROOT, "profiles %-5s %d x %d, %d tokens, 1 thread, %s: %.3f ms per matmul%n", type, rows, cols,
+                    tokens, pollute ? "polluted" : "clean", ms);
         }
     }
 
@@ -243,6 +233,15 @@ public final class KernelProbe {
         return x;
     }
 
+    /** The activations of the batch probes: {@code sin(0.37 i)}. */
+    private static float[] batch(int length) {
+        float[] x = new float[length];
+        for (int i = 0; i < length; i++) {
+            x[i] = (float) Math.sin(i * 0.37);
+        }
+        return x;
+    }
+
     private static void slices(Tensor w, int p0, int p1, int n, float[] x, float[] out) {
         for (int p = p0; p < p1; p++) {
             Tensors.dotSlice(w, p, n, x, out);
@@ -252,10 +251,7 @@ public final class KernelProbe {
     private static void prefill() {
         int rows = 2048;
         int nTokens = 64;
-        float[] x = new float[nTokens * COLS];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) Math.sin(i * 0.37);
-        }
+        float[] x = batch(nTokens * COLS);
         float[] out = new float[nTokens * rows];
         try (Arena arena = Arena.ofShared(); Parallel par = Parallel.create(2)) {
             for (DType type : new DType[] {DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0}) {

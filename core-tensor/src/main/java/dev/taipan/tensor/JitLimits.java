@@ -32,8 +32,8 @@ import java.util.OptionalLong;
  * to such a call the loop's phi is still typed as the abstract {@code ShortVector}, and it can
  * only devirtualize the call from the receiver profile that the JDK method has gathered from every
  * caller in the process. Where that profile is polluted or missing, each call stays virtual, and
- * the kernel runs the Vector API's scalar fallback: a 64-token Q4_0 prefill matmul took 345 ms
- * instead of 0.92 ms after other code had used ShortVector/IntVector/FloatVector of four shapes
+ * the kernel runs the Vector API's scalar fallback: a 64-token Q4_0 prefill matmul took 348 ms
+ * instead of 0.9 ms after other code had used ShortVector/IntVector/FloatVector of four shapes
  * ({@code KernelProbe profiles}), and about one granitehybrid bench process in seven prefilled at
  * 4 tok/s instead of 250 (twenty-third session, benchmarks/README.md). Written as
  * {@code acc = x.mul(y).add(acc)} (integer sums are exact in any order; a float {@code add} or

@@ -373,17 +373,16 @@ public final class SparseMoe implements Block {
     void sumDown(MoeState s, int start, int end) {
         int dim = sizes.dim();
         int k = config.nExpertUsed();
+        int n = end - start;
         float[] rows = s.downRows;
-        boolean sharedDown = shared != null;
-        for (int r = start; r < end; r++) {
-            float acc = 0f;
-            for (int j = 0; j < k; j++) {
-                acc += s.weights[j] * rows[j * dim + r];
-            }
-            if (sharedDown) {
-                acc += s.sharedGateValue * rows[k * dim + r];
-            }
-            s.decodeOut[r] = acc;
+        float[] out = s.decodeOut;
+        // per row 0 + w_0 d_0 + w_1 d_1 + ..., each a product then an add: axpy's floats, a vector of rows at a time
+        Arrays.fill(out, start, end, 0f);
+        for (int j = 0; j < k; j++) {
+            kernels.axpy(out, start, s.weights[j], rows, j * dim + start, n);
+        }
+        if (shared != null) {
+            kernels.axpy(out, start, s.sharedGateValue, rows, k * dim + start, n);
         }
     }
 

@@ -176,13 +176,16 @@ final class Q8Activations {
                 return false;
             }
             float id = amax == 0f ? 0f : 127f / amax;
-            float sum = 0f;
+            // the quants' sum in short lanes (|sum| <= 32 * 127): one integer reduction per block,
+            // where a float reduction per vector is a chain of ordered adds
+            ShortVector qs = ShortVector.zero(SF);
             for (int i = 0; i < 32; i += lanes) {
                 FloatVector r = FloatVector.fromArray(F, x, at + i).mul(id).add(ROUND).sub(ROUND);
-                sum += r.reduceLanes(VectorOperators.ADD);
-                ((ShortVector) r.convertShape(VectorOperators.F2S, SF, 0)).intoArray(q, 32 * b + i);
+                ShortVector s = (ShortVector) r.convertShape(VectorOperators.F2S, SF, 0);
+                s.intoArray(q, 32 * b + i);
+                qs = s.add(qs);
             }
-            bias[b] = (short) (-8 * (int) sum);
+            bias[b] = (short) (-8 * qs.reduceLanes(VectorOperators.ADD));
             scale[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f)) * SCALE_OFFSET;
         }
         q4Factors = false;

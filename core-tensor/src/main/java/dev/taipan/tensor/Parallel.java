@@ -395,18 +395,29 @@ public final class Parallel implements AutoCloseable {
             }
         }
 
+        /**
+         * The loop stays in this method, which runs once per thread and so is compiled only by
+         * on-stack replacement, after tens of thousands of passes (about 20 s of a decode, in the
+         * interpreter until then); what a pass runs is in {@link #awaitWork} and {@link #runTask},
+         * which the JIT compiles as soon as they are hot.
+         */
         @Override
         public void run() {
             while (awaitWork()) {
-                done = generation;
-                try {
-                    runClaimedChunks(task, taskChunks);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    if (pending.decrementAndGet() == 0 && waiterParked) {
-                        LockSupport.unpark(waiter);
-                    }
+                runTask();
+            }
+        }
+
+        /** This worker's part of the call it was signalled for. */
+        private void runTask() {
+            done = generation;
+            try {
+                runClaimedChunks(task, taskChunks);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            } finally {
+                if (pending.decrementAndGet() == 0 && waiterParked) {
+                    LockSupport.unpark(waiter);
                 }
             }
         }

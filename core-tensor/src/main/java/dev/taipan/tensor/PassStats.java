@@ -20,8 +20,19 @@ import java.util.Map;
  */
 public final class PassStats {
 
-    /** Totals of one kind of pass, in nanoseconds. */
-    public record Kind(String name, long calls, long workNanos, long waitNanos, long serialNanos) {
+    /**
+     * A wait for the workers longer than this marks a stalled pass: a worker was off its processor
+     * (on a 2-vCPU VM a few passes in a thousand tokens waited 1-7 ms while the rest ended within
+     * 1 us of the later thread's last chunk, benchmarks/README.md, twenty-fourth session).
+     */
+    public static final long STALL_NANOS = 1_000_000L;
+
+    /**
+     * Totals of one kind of pass, in nanoseconds; {@code stalls} of its calls waited longer than
+     * {@link #STALL_NANOS} for the workers, {@code stallNanos} in all (part of {@code waitNanos}).
+     */
+    public record Kind(String name, long calls, long workNanos, long waitNanos, long serialNanos, long stalls,
+                       long stallNanos) {
     }
 
     private final Map<Class<?>, long[]> totals = new LinkedHashMap<>();
@@ -29,10 +40,14 @@ public final class PassStats {
 
     /** Records one call of a pass of {@code kind}: started at {@code start}, own chunks done at {@code workEnd}, workers done at {@code end}. */
     synchronized void record(Class<?> kind, long start, long workEnd, long end) {
-        long[] t = totals.computeIfAbsent(kind, k -> new long[4]);
+        long[] t = totals.computeIfAbsent(kind, k -> new long[6]);
         t[0]++;
         t[1] += workEnd - start;
         t[2] += end - workEnd;
+        if (end - workEnd > STALL_NANOS) {
+            t[4]++;
+            t[5] += end - workEnd;
+        }
         t[3] += lastEnd == 0 ? 0 : start - lastEnd;
         lastEnd = end;
     }
@@ -63,7 +78,7 @@ public final class PassStats {
             name = name.substring(name.lastIndexOf('.') + 1);
             int k = seen.merge(name, 1, Integer::sum);
             long[] t = e.getValue();
-            out.add(new Kind(k == 1 ? name : name + "#" + k, t[0], t[1], t[2], t[3]));
+            out.add(new Kind(k == 1 ? name : name + "#" + k, t[0], t[1], t[2], t[3], t[4], t[5]));
         }
         return out;
     }

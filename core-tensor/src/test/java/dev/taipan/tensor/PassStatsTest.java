@@ -56,4 +56,22 @@ class PassStatsTest {
         assertEquals(2, k.calls());
         assertTrue(k.serialNanos() > 0, "the second call follows the first: " + k);
     }
+
+    @Test
+    void countsWaitsOverTheStallLimit() {
+        PassStats stats = new PassStats();
+        long ms = 1_000_000L;
+        stats.record(String.class, 0, 100, 100 + PassStats.STALL_NANOS); // exactly the limit: not a stall
+        stats.record(String.class, 10 * ms, 11 * ms, 14 * ms);          // a 3 ms wait
+        stats.record(Integer.class, 20 * ms, 21 * ms, 21 * ms + 500);   // a short wait
+        stats.record(String.class, 30 * ms, 30 * ms, 32 * ms);          // a 2 ms wait
+        PassStats.Kind s = stats.kinds().get(0);
+        PassStats.Kind i = stats.kinds().get(1);
+        assertEquals(3, s.calls());
+        assertEquals(2, s.stalls());
+        assertEquals(5 * ms, s.stallNanos());
+        assertEquals(6 * ms, s.waitNanos());
+        assertEquals(0, i.stalls());
+        assertEquals(0, i.stallNanos());
+    }
 }

@@ -16,6 +16,8 @@ import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.PassStats;
 import dev.taipan.tensor.Tensor;
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -33,10 +35,13 @@ import picocli.CommandLine.Spec;
 /**
  * {@code taipan bench}: end-to-end prefill and decode throughput of one model: prefill of a random
  * prompt in one batch, then greedy decoding one token at a time; the median of {@code --repeat}
- * runs, after {@code --warmup} runs of the same shape (default 2) while the JIT compiles the
- * kernels. On 2 cores the compiler threads share the cores with the model's threads, and decode
- * reaches its steady rate after about 100-150 tokens; the first warm-up run's decode rate is
- * printed too ("cold"), as the rate a fresh process starts at. The decode rate is also
+ * runs, after at least {@code --warmup} runs of the same shape (default 4) while the JIT compiles
+ * the kernels, and then more (at most {@code --max-warmup}) until the JIT compiled for at most
+ * {@code --jit-quiet} per cent of the last run's time: on 2 cores the compiler threads take the
+ * model's threads off their cores, and after 4 runs of the default shape the granitehybrid
+ * benchmark model still lost 4-6 % of its measured decode time to passes stalled 1-7 ms that way
+ * (benchmarks/README.md, twenty-fourth session). The first warm-up run's decode rate is printed too
+ * ("cold"), as the rate a fresh process starts at. The decode rate is also
  * given as effective bandwidth, the bytes of weights one decoded token reads (every tensor, the
  * routed experts scaled by used/total, one embedding row) times tokens per second, and as a share
  * of the read bandwidth measured in the same process with the same threads (a parallel dot product
@@ -89,6 +94,17 @@ final class BenchCommand implements Callable<Integer> {
                     + " rate is reported as cold.")
     private int warmup;
 
+    @Option(names = "--jit-quiet", defaultValue = "2", paramLabel = "PCT",
+            description = "After the --warmup runs, keep warming up (at most --max-warmup runs in all) while the JIT"
+                    + " compiled for more than PCT%% of the last run's time (default: ${DEFAULT-VALUE}; 0: exactly"
+                    + " --warmup runs). On 2 cores the compiler threads take the model's threads off their cores:"
+                    + " after 4 runs of the default shape, 4-6%% of the measured decode was such stalls.")
+    private double jitQuiet;
+
+    @Option(names = "--max-warmup", defaultValue = "24", paramLabel = "N",
+            description = "Most warm-up runs --jit-quiet may take (default: ${DEFAULT-VALUE}).")
+    private int maxWarmup;
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     private boolean json;
 
@@ -98,7 +114,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--pass-stats", description = "Also print, per decoded token of the measured runs, the"
             + " parallel passes by kind: calls, the calling thread's own work, its wait for the workers, and its"
-            + " serial time before each pass (PassStats), as '#' lines on stderr.")
+            + " serial time before each pass (PassStats), and the passes stalled by a wait over 1 ms for a worker, as '#'"
+            + " lines on stderr.")
     private boolean passStats;
 
     @Mixin
@@ -107,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
     /** What one measurement found. */
     record Result(String model, int threads, int promptTokens, double prefillTokPerSec, int genTokens,
                   double decodeTokPerSec, double coldDecodeTokPerSec, long bytesPerToken, double readGbPerSec,
-                  double[] decodeRuns) {
+                  double[] decodeRuns, int warmupRuns, double lastWarmupJitShare) {
 
         double effectiveGbPerSec() {
             return bytesPerToken * decodeTokPerSec / 1e9;
@@ -117,9 +134,10 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (promptTokens < 1 || genTokens < 1 || threads < 1 || repeat < 1 || warmup < 0 || probeMib < 1
-                || probeMib > 1024) {
+                || probeMib > 1024 || !(jitQuiet >= 0 && jitQuiet <= 100) || maxWarmup < warmup) {
             throw new ParameterException(spec.commandLine(), "--prompt-tokens, --gen-tokens, --threads and --repeat"
-                    + " must be >= 1, --warmup >= 0, --probe-mib in [1, 1024]");
+                    + " must be >= 1, --warmup >= 0, --probe-mib in [1, 1024], --jit-quiet in [0, 100],"
+                    + " --max-warmup >= --warmup");
         }
         Path path = source.model != null ? source.model : synthetic();
         if (!Files.exists(path)) {
@@ -131,15 +149,18 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"prefill_tok_s\":%.3f,"
                             + "\"gen_tokens\":%d,\"decode_tok_s\":%.3f,\"bytes_per_token\":%d,\"effective_gb_s\":%.3f,"
                             + "\"read_gb_s\":%.3f,\"decode_runs_tok_s\":[%s],\"warmup_runs\":%d,\"cold_decode_tok_s\":%s,"
-                            + "\"read_ahead_steps\":%d,\"jit_limits_raised\":%b}%n",
+                            + "\"read_ahead_steps\":%d,\"warmup_runs_done\":%d,\"last_warmup_jit_share\":%s,"
+                            + "\"jit_limits_raised\":%b}%n",
                     r.model().replace("\\", "\\\\").replace("\"", "\\\""), r.threads(), r.promptTokens(),
                     r.prefillTokPerSec(), r.genTokens(), r.decodeTokPerSec(), r.bytesPerToken(), r.effectiveGbPerSec(),
                     r.readGbPerSec(), rates(r.decodeRuns(), ","), warmup, warmup == 0 ? "null"
                             : String.format(Locale.ROOT, "%.3f", r.coldDecodeTokPerSec()), RepackedTensor.readAheadSteps(),
-                    JitLimits.raised());
+                    r.warmupRuns(), Double.isNaN(r.lastWarmupJitShare()) ? "null"
+                            : String.format(Locale.ROOT, "%.4f", r.lastWarmupJitShare()), JitLimits.raised());
         } else {
-            out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs after %d warm-up run(s)%n", r.model(),
-                    r.threads(), repeat, warmup);
+            out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs after %d warm-up run(s)%s%n", r.model(),
+                    r.threads(), repeat, r.warmupRuns(), Double.isNaN(r.lastWarmupJitShare()) ? ""
+                            : String.format(Locale.ROOT, " (JIT compiling %.1f%% of the last one)", 100 * r.lastWarmupJitShare()));
             out.printf(Locale.ROOT, "prefill %4d tokens: %9.2f tok/s%n", r.promptTokens(), r.prefillTokPerSec());
             out.printf(Locale.ROOT, "decode  %4d tokens: %9.2f tok/s  (%.1f MB of weights per token: %.2f GB/s,"
                             + " %.0f%% of the measured read bandwidth %.2f GB/s)%n", r.genTokens(), r.decodeTokPerSec(),
@@ -193,15 +214,31 @@ final class BenchCommand implements Callable<Integer> {
             int vocab = m.vocabSize();
             int[] prompt = new SplittableRandom(42).ints(promptTokens, Math.min(3, vocab - 1), vocab).toArray();
             Session s = m.newSession(Sampling.greedy());
-            // warm-up with the measured shapes, so that C2 has compiled the batch kernels too
+            // warm-up with the measured shapes, so that C2 has compiled the batch kernels too; with
+            // --pass-stats the warm-up records too (then forgets it), so that the measured runs
+            // do not find the recording's code paths new and recompile around them
+            PassStats stats = passStats ? new PassStats() : null;
             double cold = Double.NaN;
-            for (int i = 0; i < warmup; i++) {
-                double[] rates = run(s, prompt, genTokens, m.parallel(), null);
-                cold = i == 0 ? rates[1] : cold;
+            int warmups = 0;
+            double jitShare = Double.NaN;
+            while (warmups < warmup || (warmup > 0 && jitQuiet > 0 && warmups < maxWarmup && !(jitShare <= jitQuiet / 100))) {
+                long jit0 = jitMillis();
+                long t0 = System.nanoTime();
+                double[] rates = run(s, prompt, genTokens, m.parallel(), stats);
+                double wallMs = (System.nanoTime() - t0) / 1e6;
+                long jit1 = jitMillis();
+                jitShare = jit0 < 0 || jit1 < 0 ? Double.NaN : (jit1 - jit0) / wallMs;
+                cold = warmups == 0 ? rates[1] : cold;
+                warmups++;
+                if (jitShare != jitShare && warmups >= warmup) {
+                    break; // no compilation time from this JVM: the fixed count only
+                }
+            }
+            if (stats != null) {
+                stats.reset();
             }
             double[] prefill = new double[repeat];
             double[] decode = new double[repeat];
-            PassStats stats = passStats ? new PassStats() : null;
             for (int i = 0; i < repeat; i++) {
                 double[] rates = run(s, prompt, genTokens, m.parallel(), stats);
                 prefill[i] = rates[0];
@@ -211,8 +248,14 @@ final class BenchCommand implements Callable<Integer> {
                 printPassStats(stats, (long) repeat * genTokens, decode);
             }
             return new Result(String.valueOf(path.getFileName()), threads, promptTokens, median(prefill), genTokens,
-                    median(decode), cold, bytesPerToken(m), readBandwidth(), decode);
+                    median(decode), cold, bytesPerToken(m), readBandwidth(), decode, warmups, jitShare);
         }
+    }
+
+    /** Milliseconds the JIT compilers have spent in this JVM, or -1 where it does not say. */
+    private static long jitMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     // prefill the prompt, then greedy-decode n tokens (its passes recorded into stats if not null);
@@ -245,7 +288,11 @@ final class BenchCommand implements Callable<Integer> {
         double work = 0;
         double wait = 0;
         double serial = 0;
+        long stalls = 0;
+        double stallMs = 0;
         for (PassStats.Kind kind : stats.kinds()) {
+            stalls += kind.stalls();
+            stallMs += kind.stallNanos() / 1e6;
             err.printf(Locale.ROOT, "# %-22s %7.1f %10.1f %10.1f %10.1f%n", kind.name(), (double) kind.calls() / tokens,
                     kind.workNanos() / 1e3 / tokens, kind.waitNanos() / 1e3 / tokens, kind.serialNanos() / 1e3 / tokens);
             calls += kind.calls();
@@ -256,6 +303,8 @@ final class BenchCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "# %-22s %7.1f %10.1f %10.1f %10.1f   (%.0f%% / %.0f%% / %.0f%% of the token)%n", "all",
                 (double) calls / tokens, work, wait, serial, 100 * work / tokenUs, 100 * wait / tokenUs,
                 100 * serial / tokenUs);
+        err.printf(Locale.ROOT, "# stalled passes (a wait over %d ms): %d, %.1f ms in all, %.1f%% of the measured tokens' time%n",
+                PassStats.STALL_NANOS / 1_000_000, stalls, stallMs, 100 * stallMs * 1e3 / (tokenUs * tokens));
         err.flush();
     }
 

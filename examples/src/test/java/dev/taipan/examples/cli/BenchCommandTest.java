@@ -103,6 +103,12 @@ class BenchCommandTest {
             assertTrue(Double.parseDouble(m.group(1)) > 0, key + " in " + json);
         }
         assertTrue(json.contains("\"warmup_runs\":4,"), json);
+        // at least --warmup runs, then more while the JIT compiled over 2 % of the last one (at most 24)
+        Matcher done = Pattern.compile("\"warmup_runs_done\":([0-9]+),\"last_warmup_jit_share\":([0-9.]+),").matcher(json);
+        assertTrue(done.find(), json);
+        int warmed = Integer.parseInt(done.group(1));
+        assertTrue(warmed >= 4 && warmed <= 24, json);
+        assertTrue(warmed == 24 || Double.parseDouble(done.group(2)) <= 0.02, json);
         assertTrue(json.contains(",\"read_ahead_steps\":" + RepackedTensor.readAheadSteps() + ","), json);
         // the build passes JitLimits.OPTIONS to the test JVM
         assertTrue(json.endsWith(",\"jit_limits_raised\":true}"), json);
@@ -117,6 +123,7 @@ class BenchCommandTest {
     void benchWithoutWarmUpHasNoColdRate(@TempDir Path dir) {
         String json = benchJson(dir, DType.Q8_0, "--prompt-tokens", "4", "--gen-tokens", "2", "--warmup", "0");
         assertTrue(json.contains("\"warmup_runs\":0,\"cold_decode_tok_s\":null,"), json);
+        assertTrue(json.contains("\"warmup_runs_done\":0,\"last_warmup_jit_share\":null,"), json);
         assertTrue(json.endsWith(",\"jit_limits_raised\":true}"), json);
         StringWriter err = new StringWriter();
         int bad = TaipanCli.execute(new String[] {"bench", "--model", dir.resolve("none.gguf").toString(), "--warmup", "-1"},

@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
  * the kernels, and then more (at most {@code --max-warmup}) until the JIT compiled for at most
  * {@code --jit-quiet} per cent of the last run's time: on 2 cores the compiler threads take the
  * model's threads off their cores, and after 4 runs of the default shape the granitehybrid
- * benchmark model still lost 4-6 % of its measured decode time to passes stalled 1-7 ms that way
+ * benchmark model still lost 3.9-6.5 % of its measured decode time to passes stalled 1-7 ms that way
  * (benchmarks/README.md, twenty-fourth session). The first warm-up run's decode rate is printed too
  * ("cold"), as the rate a fresh process starts at. The decode rate is also
  * given as effective bandwidth, the bytes of weights one decoded token reads (every tensor, the
@@ -98,7 +98,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "After the --warmup runs, keep warming up (at most --max-warmup runs in all) while the JIT"
                     + " compiled for more than PCT%% of the last run's time (default: ${DEFAULT-VALUE}; 0: exactly"
                     + " --warmup runs). On 2 cores the compiler threads take the model's threads off their cores:"
-                    + " after 4 runs of the default shape, 4-6%% of the measured decode was such stalls.")
+                    + " after 4 runs of the default shape, 4-6.5%% of the measured decode was such stalls.")
     private double jitQuiet;
 
     @Option(names = "--max-warmup", defaultValue = "24", paramLabel = "N",

@@ -102,7 +102,8 @@ final class BenchCommand implements Callable<Integer> {
     private double jitQuiet;
 
     @Option(names = "--max-warmup", defaultValue = "24", paramLabel = "N",
-            description = "Most warm-up runs --jit-quiet may take (default: ${DEFAULT-VALUE}).")
+            description = "Most warm-up runs --jit-quiet may take (default: ${DEFAULT-VALUE}); never fewer than"
+                    + " --warmup.")
     private int maxWarmup;
 
     @Option(names = "--json", description = "Print one JSON object instead of text.")
@@ -134,10 +135,9 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (promptTokens < 1 || genTokens < 1 || threads < 1 || repeat < 1 || warmup < 0 || probeMib < 1
-                || probeMib > 1024 || !(jitQuiet >= 0 && jitQuiet <= 100) || maxWarmup < warmup) {
+                || probeMib > 1024 || !(jitQuiet >= 0 && jitQuiet <= 100) || maxWarmup < 0) {
             throw new ParameterException(spec.commandLine(), "--prompt-tokens, --gen-tokens, --threads and --repeat"
-                    + " must be >= 1, --warmup >= 0, --probe-mib in [1, 1024], --jit-quiet in [0, 100],"
-                    + " --max-warmup >= --warmup");
+                    + " must be >= 1, --warmup and --max-warmup >= 0, --probe-mib in [1, 1024], --jit-quiet in [0, 100]");
         }
         Path path = source.model != null ? source.model : synthetic();
         if (!Files.exists(path)) {
@@ -160,7 +160,8 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "model %s, %d thread(s), median of %d runs after %d warm-up run(s)%s%n", r.model(),
                     r.threads(), repeat, r.warmupRuns(), Double.isNaN(r.lastWarmupJitShare()) ? ""
-                            : String.format(Locale.ROOT, " (JIT compiling %.1f%% of the last one)", 100 * r.lastWarmupJitShare()));
+                            : String.format(Locale.ROOT, " (JIT compiling %.1f%% of the last one)",
+                                    100 * r.lastWarmupJitShare()));
             out.printf(Locale.ROOT, "prefill %4d tokens: %9.2f tok/s%n", r.promptTokens(), r.prefillTokPerSec());
             out.printf(Locale.ROOT, "decode  %4d tokens: %9.2f tok/s  (%.1f MB of weights per token: %.2f GB/s,"
                             + " %.0f%% of the measured read bandwidth %.2f GB/s)%n", r.genTokens(), r.decodeTokPerSec(),
@@ -221,7 +222,8 @@ final class BenchCommand implements Callable<Integer> {
             double cold = Double.NaN;
             int warmups = 0;
             double jitShare = Double.NaN;
-            while (warmups < warmup || (warmup > 0 && jitQuiet > 0 && warmups < maxWarmup && !(jitShare <= jitQuiet / 100))) {
+            while (warmups < warmup
+                    || (warmup > 0 && jitQuiet > 0 && warmups < maxWarmup && !(jitShare <= jitQuiet / 100))) {
                 long jit0 = jitMillis();
                 long t0 = System.nanoTime();
                 double[] rates = run(s, prompt, genTokens, m.parallel(), stats);
@@ -303,7 +305,8 @@ final class BenchCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "# %-22s %7.1f %10.1f %10.1f %10.1f   (%.0f%% / %.0f%% / %.0f%% of the token)%n", "all",
                 (double) calls / tokens, work, wait, serial, 100 * work / tokenUs, 100 * wait / tokenUs,
                 100 * serial / tokenUs);
-        err.printf(Locale.ROOT, "# stalled passes (a wait over %d ms): %d, %.1f ms in all, %.1f%% of the measured tokens' time%n",
+        err.printf(Locale.ROOT, "# stalled passes (a wait over %d ms): %d, %.1f ms in all, %.1f%% of the measured"
+                        + " tokens' time%n",
                 PassStats.STALL_NANOS / 1_000_000, stalls, stallMs, 100 * stallMs * 1e3 / (tokenUs * tokens));
         err.flush();
     }

@@ -104,7 +104,8 @@ class BenchCommandTest {
         }
         assertTrue(json.contains("\"warmup_runs\":4,"), json);
         // at least --warmup runs, then more while the JIT compiled over 2 % of the last one (at most 24)
-        Matcher done = Pattern.compile("\"warmup_runs_done\":([0-9]+),\"last_warmup_jit_share\":([0-9.]+),").matcher(json);
+        Matcher done = Pattern.compile("\"warmup_runs_done\":([0-9]+),\"last_warmup_jit_share\":([0-9.]+),")
+                .matcher(json);
         assertTrue(done.find(), json);
         int warmed = Integer.parseInt(done.group(1));
         assertTrue(warmed >= 4 && warmed <= 24, json);

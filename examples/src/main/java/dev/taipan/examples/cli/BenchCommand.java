@@ -98,7 +98,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "After the --warmup runs, keep warming up (at most --max-warmup runs in all) while the JIT"
                     + " compiled for more than PCT%% of the last run's time (default: ${DEFAULT-VALUE}; 0: exactly"
                     + " --warmup runs). On 2 cores the compiler threads take the model's threads off their cores:"
-                    + " after 4 runs of the default shape, 4-6.5%% of the measured decode was such stalls.")
+                    + " after 4 runs of the default shape, 3.9-6.5%% of the measured decode was such stalls.")
     private double jitQuiet;
 
     @Option(names = "--max-warmup", defaultValue = "24", paramLabel = "N",
@@ -115,8 +115,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--pass-stats", description = "Also print, per decoded token of the measured runs, the"
             + " parallel passes by kind: calls, the calling thread's own work, its wait for the workers, and its"
-            + " serial time before each pass (PassStats), and the passes stalled by a wait over 1 ms for a worker, as '#'"
-            + " lines on stderr.")
+            + " serial time before each pass (PassStats), and the passes stalled by a wait over 1 ms for a"
+            + " worker, as '#' lines on stderr.")
     private boolean passStats;
 
     @Mixin
@@ -137,7 +137,8 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || genTokens < 1 || threads < 1 || repeat < 1 || warmup < 0 || probeMib < 1
                 || probeMib > 1024 || !(jitQuiet >= 0 && jitQuiet <= 100) || maxWarmup < 0) {
             throw new ParameterException(spec.commandLine(), "--prompt-tokens, --gen-tokens, --threads and --repeat"
-                    + " must be >= 1, --warmup and --max-warmup >= 0, --probe-mib in [1, 1024], --jit-quiet in [0, 100]");
+                    + " must be >= 1, --warmup and --max-warmup >= 0, --probe-mib in [1, 1024],"
+                    + " --jit-quiet in [0, 100]");
         }
         Path path = source.model != null ? source.model : synthetic();
         if (!Files.exists(path)) {
@@ -222,8 +223,7 @@ final class BenchCommand implements Callable<Integer> {
             double cold = Double.NaN;
             int warmups = 0;
             double jitShare = Double.NaN;
-            while (warmups < warmup
-                    || (warmup > 0 && jitQuiet > 0 && warmups < maxWarmup && !(jitShare <= jitQuiet / 100))) {
+            while (warmups < warmup || (warmup > 0 && warmups < maxWarmup && jitBusy(jitShare))) {
                 long jit0 = jitMillis();
                 long t0 = System.nanoTime();
                 double[] rates = run(s, prompt, genTokens, m.parallel(), stats);
@@ -232,9 +232,6 @@ final class BenchCommand implements Callable<Integer> {
                 jitShare = jit0 < 0 || jit1 < 0 ? Double.NaN : (jit1 - jit0) / wallMs;
                 cold = warmups == 0 ? rates[1] : cold;
                 warmups++;
-                if (jitShare != jitShare && warmups >= warmup) {
-                    break; // no compilation time from this JVM: the fixed count only
-                }
             }
             if (stats != null) {
                 stats.reset();
@@ -252,6 +249,15 @@ final class BenchCommand implements Callable<Integer> {
             return new Result(String.valueOf(path.getFileName()), threads, promptTokens, median(prefill), genTokens,
                     median(decode), cold, bytesPerToken(m), readBandwidth(), decode, warmups, jitShare);
         }
+    }
+
+    /**
+     * Whether a warm-up run whose time was {@code share} JIT compilation calls for another one:
+     * over {@code --jit-quiet} per cent; never with {@code --jit-quiet 0} or where the JVM does
+     * not report compilation time (NaN: the fixed {@code --warmup} count only).
+     */
+    private boolean jitBusy(double share) {
+        return jitQuiet > 0 && share > jitQuiet / 100;
     }
 
     /** Milliseconds the JIT compilers have spent in this JVM, or -1 where it does not say. */

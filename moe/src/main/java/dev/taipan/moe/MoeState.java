@@ -45,6 +45,10 @@ public final class MoeState implements BlockState {
     final Parallel.SlicePartTask decodeUpTask;
     final Parallel.SlicePartTask decodeDownTask;
     final IntConsumer decodeDownSum;
+    /** The one-token pass of whole experts per thread, and its slices of the shared expert's gate/up rows. */
+    final Parallel.SlicePartTask decodeFusedTask;
+    final IntConsumer sharedUpTask;
+    final RunOnce sharedUp;
 
     // Statistics.
     private final long[] counts;     // (nExpert) selections since the last reset
@@ -52,7 +56,7 @@ public final class MoeState implements BlockState {
     private long tokens;
     private int lastTokens;
 
-    MoeState(SparseMoe owner, int maxBatch, Sizes z, DenseFfn.Scratch sharedScratch) {
+    MoeState(SparseMoe owner, int maxBatch, Sizes z, DenseFfn.Scratch sharedScratch, int threads) {
         this.owner = owner;
         this.maxBatch = maxBatch;
         int k = z.nExpertUsed();
@@ -80,6 +84,9 @@ public final class MoeState implements BlockState {
         this.decodeUpTask = (slice, part) -> owner.decodeUpPart(this, slice, part);
         this.decodeDownTask = (slice, part) -> owner.decodeDownPart(this, slice, part);
         this.decodeDownSum = slice -> owner.decodeDownSum(this, slice);
+        this.decodeFusedTask = (slice, part) -> owner.decodeFusedPart(this, slice, part);
+        this.sharedUpTask = slice -> owner.decodeSharedUp(this, slice);
+        this.sharedUp = new RunOnce(threads);
         this.counts = new long[z.nExpert()];
         this.lastCounts = new int[z.nExpert()];
     }

@@ -22,11 +22,12 @@ import java.util.Arrays;
  *     when it is gated (Qwen2-MoE)</li>
  * </ol>
  * Expert weights stay in their 3-D tensors; per-expert views are made once here. One token
- * (decode) touches only its chosen experts: one parallel pass computes the gate/up rows of the
- * chosen and shared experts, a second the output rows: each thread whole chosen experts when
- * their count is a multiple of the threads, else one slice of each, and one slice of the shared
- * expert ({@link Parallel#forSliceParts}: a thread done with its parts takes the last expert parts
- * of the other's).
+ * (decode) touches only its chosen experts. When their count is a multiple of the threads, one
+ * parallel pass gives each thread whole chosen experts (gate/up rows, activation, output rows) and
+ * a slice of the shared expert's gate/up rows, then of its output rows once every slice's
+ * activation is done; otherwise one pass computes a slice of every expert's gate/up rows and a
+ * second a slice of every expert's output rows ({@link Parallel#forSliceParts}: a thread done with
+ * its parts takes the last parts of the other's).
  * A batch (prefill) is grouped by expert: the rows routed to an expert are gathered, multiplied
  * by its weights once ({@link Tensor#matmul}), and added back with their weights, so each chosen
  * expert's weights are streamed once per batch. The batch path sums the experts of a token in
@@ -141,7 +142,8 @@ public final class SparseMoe implements Block {
 
     @Override
     public MoeState newState(SessionLimits limits) {
-        return new MoeState(this, limits.maxBatch(), sizes, shared == null ? null : shared.newState(limits));
+        return new MoeState(this, limits.maxBatch(), sizes, shared == null ? null : shared.newState(limits),
+                parallel.threads());
     }
 
     @Override
@@ -160,17 +162,20 @@ public final class SparseMoe implements Block {
         }
         s.record(nTokens);
         if (nTokens == 1) {
-            // 3-4. one token: chosen experts and shared expert in two parallel passes
+            // 3-4. one token: chosen experts and shared expert, in one parallel pass (whole experts
+            // per thread) or two (slices of every expert)
             s.decodeX = x;
             s.decodeOut = out;
-            parallel.forSliceParts(decodeParts(), s.decodeUpTask, null);
             Tensor sg = weights.sharedGate();
-            s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
             if (wholeExperts()) {
+                s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
+                s.sharedUp.reset();
+                parallel.forSliceParts(fusedParts(), s.decodeFusedTask, null);
                 // a slice's output rows come from both threads' experts: summed once all are done
-                parallel.forSliceParts(decodeParts(), s.decodeDownTask, null);
                 sumDown(s, 0, dim);
             } else {
+                parallel.forSliceParts(decodeParts(), s.decodeUpTask, null);
+                s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
                 parallel.forSliceParts(decodeParts(), s.decodeDownTask, s.decodeDownSum);
             }
             s.decodeX = null;
@@ -202,7 +207,7 @@ public final class SparseMoe implements Block {
     }
 
     /**
-     * Whether each thread computes whole chosen experts in both one-token passes (expert {@code j}
+     * Whether each thread computes whole chosen experts in the one-token pass (expert {@code j}
      * by slice {@code j % threads}): when the chosen experts divide evenly among the threads. A
      * whole expert's matrices are streams of a whole matrix each, where slices of every expert are
      * more streams, each a fraction as long; {@code KernelProbe pieces} (1024 x 1536 Q4_0 matrices,
@@ -213,34 +218,86 @@ public final class SparseMoe implements Block {
     }
 
     /**
-     * Parts of each slice of both one-token passes: its chosen experts (whole, {@link #wholeExperts},
-     * or a slice of every one), then its slice of the shared expert if any.
+     * Parts of each slice of the sliced form's two one-token passes: a slice of every chosen expert,
+     * then its slice of the shared expert if any.
      */
     private int decodeParts() {
         return routedParts() + (shared == null ? 0 : 1);
     }
 
-    /** The first {@link #decodeParts}, those of the chosen experts. */
+    /**
+     * The parts of each slice that compute chosen experts: whole experts ({@link #wholeExperts}),
+     * or a slice of every one.
+     */
     private int routedParts() {
         return wholeExperts() ? config.nExpertUsed() / parallel.threads() : config.nExpertUsed();
     }
 
     /**
-     * Part {@code j} of slice {@code p} of the up pass ({@link Parallel#forSliceParts}): with
-     * {@link #wholeExperts}, all rows of chosen expert {@code j * threads + p}; otherwise slice p
+     * Parts of each slice of the one pass of {@link #wholeExperts}: with a shared expert, its slice
+     * of the shared expert's gate/up rows first, then its chosen experts, then its slice of the
+     * shared expert's output rows; without, its chosen experts.
+     */
+    private int fusedParts() {
+        return routedParts() + (shared == null ? 0 : 2);
+    }
+
+    /**
+     * Part {@code j} of slice {@code p} of the one-token pass of {@link #wholeExperts}
+     * ({@link Parallel#forSliceParts}). A chosen expert's part computes its gate and up rows, their
+     * activation and then its output rows, on one thread, so the expert needs no pass of its own
+     * for the output rows. The shared expert's output rows need all of its activation: slice p's
+     * output rows first make sure that every slice's gate/up part has run ({@link RunOnce}).
+     * Every value is computed as in the two passes of the sliced form, so the sum is the same floats.
+     */
+    void decodeFusedPart(MoeState s, int p, int j) {
+        int threads = parallel.threads();
+        if (shared == null) {
+            decodeExpert(s, j * threads + p);
+            return;
+        }
+        int routed = routedParts();
+        if (j == 0) {
+            s.sharedUp.run(p, s.sharedUpTask);
+        } else if (j <= routed) {
+            decodeExpert(s, (j - 1) * threads + p);
+        } else {
+            for (int q = 0; q < threads; q++) {
+                s.sharedUp.run(q, s.sharedUpTask);
+            }
+            s.sharedUp.awaitAll();
+            int dim = sizes.dim();
+            int from = Parallel.sliceStart(dim, p, threads);
+            int to = Parallel.sliceStart(dim, p + 1, threads);
+            if (from < to) {
+                decodeDown(s, config.nExpertUsed(), from, to);
+            }
+        }
+    }
+
+    /** Chosen expert {@code e} (in order of choice) whole: gate, up, activation, output rows. */
+    private void decodeExpert(MoeState s, int e) {
+        int ff = sizes.ff();
+        decodeUpRows(s, e * ff, (e + 1) * ff);
+        decodeDown(s, e, 0, sizes.dim());
+    }
+
+    /** Slice {@code q} of the shared expert's gate/up rows and their activation. */
+    void decodeSharedUp(MoeState s, int q) {
+        decodeUpSlice(s, config.nExpertUsed() * sizes.ff(), sharedFf(), q);
+    }
+
+    /**
+     * Part {@code j} of slice {@code p} of the up pass of the sliced form
+     * ({@link Parallel#forSliceParts}, chosen experts not a multiple of the threads): slice p
      * ({@link Parallel#sliceStart}) of chosen expert j's rows; for the last part with a shared
      * expert, slice p of its rows. Each time the gate rows, then the up rows, then the activation
      * of those rows.
      */
     void decodeUpPart(MoeState s, int p, int j) {
         int ff = sizes.ff();
-        int k = config.nExpertUsed();
-        int routed = routedParts();
-        if (j >= routed) {
-            decodeUpSlice(s, k * ff, sharedFf(), p);
-        } else if (wholeExperts()) {
-            int e = j * parallel.threads() + p;
-            decodeUpRows(s, e * ff, (e + 1) * ff);
+        if (j >= routedParts()) {
+            decodeSharedUp(s, p);
         } else {
             decodeUpSlice(s, j * ff, ff, p);
         }
@@ -263,24 +320,18 @@ public final class SparseMoe implements Block {
     }
 
     /**
-     * Part {@code part} of slice {@code p} of the down pass ({@link Parallel#forSliceParts}): with
-     * {@link #wholeExperts}, all output rows of chosen expert {@code part * threads + p} (in order
-     * of choice); otherwise slice p of the output rows of chosen expert {@code part}; for the last
-     * part with a shared expert, slice p of its output rows.
+     * Part {@code part} of slice {@code p} of the down pass of the sliced form
+     * ({@link Parallel#forSliceParts}): slice p of the output rows of chosen expert {@code part};
+     * for the last part with a shared expert, slice p of its output rows.
      */
     void decodeDownPart(MoeState s, int p, int part) {
         int dim = sizes.dim();
         int slices = parallel.threads();
         int k = config.nExpertUsed();
-        int routed = routedParts();
-        if (part < routed && wholeExperts()) {
-            decodeDown(s, part * slices + p, 0, dim);
-            return;
-        }
         int from = Parallel.sliceStart(dim, p, slices);
         int to = Parallel.sliceStart(dim, p + 1, slices);
         if (from < to) {
-            decodeDown(s, part < routed ? part : k, from, to);
+            decodeDown(s, part < routedParts() ? part : k, from, to);
         }
     }
 

@@ -334,22 +334,32 @@ class SparseMoeTest {
     }
 
     /**
-     * One token with each thread computing whole chosen experts in both one-token passes (their
-     * count a multiple of the threads) and with slices of every expert (not a multiple): the same
-     * floats as one thread, for 2 and 3 threads and 2 to 4 chosen experts.
+     * One token with each thread computing whole chosen experts in one pass (their count a multiple
+     * of the threads; with a shared expert, its output rows wait for every thread's slice of its
+     * activation) and with slices of every expert in two passes (not a multiple): the same floats as
+     * one thread (which runs the whole-expert pass's parts slice after slice, so its first slice's
+     * shared output rows run the second slice's shared gate/up rows first), for 2 and 3 threads, 2
+     * to 4 chosen experts, with and without a shared expert, gated or not; and as the reference.
      */
     @Test
     void wholeOrSlicedExpertsGiveTheSameFloats() {
         try (Parallel two = Parallel.create(2)) {
-            for (int k = 2; k <= 4; k++) {
-                Case c = make(MoeConfig.of(k, Gating.SOFTMAX, FfnActivation.SWIGLU).withRenormalize(), 30 + k, false,
-                        Shared.UNGATED);
-                float[] x = input(1, 40 + k);
-                SparseMoe single = c.layer(Kernels.vector(), ONE);
-                float[] expected = run(single, x, 1, state(single, 1));
-                for (Parallel par : new Parallel[] {two, PAR}) {
-                    SparseMoe multi = c.layer(Kernels.vector(), par);
-                    assertArrayEquals(expected, run(multi, x, 1, state(multi, 1)), k + " experts, " + par.threads() + " threads");
+            for (Shared shared : Shared.values()) {
+                for (int k = 2; k <= 4; k++) {
+                    Case c = make(MoeConfig.of(k, Gating.SOFTMAX, FfnActivation.SWIGLU).withRenormalize(), 30 + k, false,
+                            shared);
+                    float[] x = input(1, 40 + k);
+                    SparseMoe single = c.layer(Kernels.vector(), ONE);
+                    float[] expected = run(single, x, 1, state(single, 1));
+                    assertClose(NaiveMoe.run(c.config(), c.raw(), x, 1).out(), expected, 2e-5);
+                    for (Parallel par : new Parallel[] {two, PAR}) {
+                        SparseMoe multi = c.layer(Kernels.vector(), par);
+                        MoeState s = state(multi, 1);
+                        for (int t = 0; t < 3; t++) {
+                            assertArrayEquals(expected, run(multi, x, 1, s),
+                                    shared + ", " + k + " experts, " + par.threads() + " threads, call " + t);
+                        }
+                    }
                 }
             }
         }

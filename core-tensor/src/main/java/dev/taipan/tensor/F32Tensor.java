@@ -102,7 +102,7 @@ public final class F32Tensor extends AbstractTensor {
             int r = start * ROWS_PER_PASS;
             int last = Math.min(n, end * ROWS_PER_PASS);
             for (; r <= last - ROWS_PER_PASS; r += ROWS_PER_PASS) {
-                dot4(out, r, x);
+                dot4(out, r, r, x, 0);
             }
             for (; r < last; r++) {
                 out[r] = dot(r, x, 0);
@@ -110,8 +110,30 @@ public final class F32Tensor extends AbstractTensor {
         });
     }
 
-    /** {@code out[r..r+4) = dot(r..r+4, x)}: each row with the arithmetic of {@link #dot}, x loaded once. */
-    private void dot4(float[] out, int r, float[] x) {
+    /**
+     * Rows {@code [first, first + count)} by {@link #dot}'s arithmetic, four rows at a time sharing
+     * each load of x ({@link #dot4}) as {@link #matvec} computes them: the same floats as
+     * {@link #dot} row by row.
+     */
+    @Override
+    public void dotRows(long first, int count, float[] x, int xOff, float[] out, int outOff) {
+        java.util.Objects.checkFromIndexSize(outOff, count, out.length);
+        java.util.Objects.checkFromIndexSize(first, count, rows());
+        java.util.Objects.checkFromIndexSize(xOff, cols(), x.length);
+        int i = 0;
+        for (; i <= count - ROWS_PER_PASS; i += ROWS_PER_PASS) {
+            dot4(out, outOff + i, first + i, x, xOff);
+        }
+        for (; i < count; i++) {
+            out[outOff + i] = dot(first + i, x, xOff);
+        }
+    }
+
+    /**
+     * {@code out[o..o+4) = dot(r..r+4, x[xOff ..])}: each row with the arithmetic of {@link #dot},
+     * x loaded once.
+     */
+    private void dot4(float[] out, int o, long r, float[] x, int xOff) {
         int n = cols();
         long rb = 4L * n;
         long b0 = r * rb;
@@ -125,10 +147,10 @@ public final class F32Tensor extends AbstractTensor {
         int i = 0;
         for (; i <= n - 4 * L; i += 4 * L) {
             long p = 4L * i;
-            FloatVector x0 = FloatVector.fromArray(S, x, i);
-            FloatVector x1 = FloatVector.fromArray(S, x, i + L);
-            FloatVector x2 = FloatVector.fromArray(S, x, i + 2 * L);
-            FloatVector x3 = FloatVector.fromArray(S, x, i + 3 * L);
+            FloatVector x0 = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector x1 = FloatVector.fromArray(S, x, xOff + i + L);
+            FloatVector x2 = FloatVector.fromArray(S, x, xOff + i + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(S, x, xOff + i + 3 * L);
             a00 = w(b0 + p).fma(x0, a00);
             a01 = w(b0 + p + 4L * L).fma(x1, a01);
             a02 = w(b0 + p + 8L * L).fma(x2, a02);
@@ -148,16 +170,16 @@ public final class F32Tensor extends AbstractTensor {
         }
         for (; i <= n - L; i += L) {
             long p = 4L * i;
-            FloatVector x0 = FloatVector.fromArray(S, x, i);
+            FloatVector x0 = FloatVector.fromArray(S, x, xOff + i);
             a00 = w(b0 + p).fma(x0, a00);
             a10 = w(b1 + p).fma(x0, a10);
             a20 = w(b2 + p).fma(x0, a20);
             a30 = w(b3 + p).fma(x0, a30);
         }
-        out[r] = tail(Lanes.sum(a00.add(a01).add(a02.add(a03))), b0, x, 0, i, n);
-        out[r + 1] = tail(Lanes.sum(a10.add(a11).add(a12.add(a13))), b1, x, 0, i, n);
-        out[r + 2] = tail(Lanes.sum(a20.add(a21).add(a22.add(a23))), b2, x, 0, i, n);
-        out[r + 3] = tail(Lanes.sum(a30.add(a31).add(a32.add(a33))), b3, x, 0, i, n);
+        out[o] = tail(Lanes.sum(a00.add(a01).add(a02.add(a03))), b0, x, xOff, i, n);
+        out[o + 1] = tail(Lanes.sum(a10.add(a11).add(a12.add(a13))), b1, x, xOff, i, n);
+        out[o + 2] = tail(Lanes.sum(a20.add(a21).add(a22.add(a23))), b2, x, xOff, i, n);
+        out[o + 3] = tail(Lanes.sum(a30.add(a31).add(a32.add(a33))), b3, x, xOff, i, n);
     }
 
     /** Batched matvec: OpenBLAS {@link Gemm} for large batches when it is loaded, else blocked Java. */

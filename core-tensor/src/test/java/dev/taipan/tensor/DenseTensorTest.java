@@ -113,6 +113,15 @@ class DenseTensorTest {
                     for (int r = 0; r < rows; r++) {
                         assertEquals(w.dot(r, x, 0), o1[r], kind + " matvec row " + r + " != dot");
                     }
+                    // a range of rows (four at a time and a tail), x and out at offsets
+                    float[] xs = new float[cols + 3];
+                    System.arraycopy(x, 0, xs, 3, cols);
+                    int first = rows > 1 ? 1 : 0;
+                    float[] part = new float[rows + 2];
+                    w.dotRows(first, rows - first, xs, 3, part, 2);
+                    for (int r = first; r < rows; r++) {
+                        assertEquals(o1[r], part[2 + r - first], kind + " dotRows row " + r + " != dot");
+                    }
                 }
             }
         }

@@ -45,9 +45,16 @@ public final class MoeState implements BlockState {
     final Parallel.SlicePartTask decodeUpTask;
     final Parallel.SlicePartTask decodeDownTask;
     final IntConsumer decodeDownSum;
-    /** The one-token pass of whole experts per thread, and its slices of the shared expert's gate/up rows. */
+    /**
+     * The one-token pass of whole experts per thread, and its units that run once: the slices of the
+     * router's rows, the routing, the slices of the shared expert's gate/up rows.
+     */
     final Parallel.SlicePartTask decodeFusedTask;
+    final IntConsumer routerRowsTask;
+    final IntConsumer routeTask;
     final IntConsumer sharedUpTask;
+    final RunOnce routerRows;
+    final RunOnce routed;
     final RunOnce sharedUp;
 
     // Statistics.
@@ -85,7 +92,11 @@ public final class MoeState implements BlockState {
         this.decodeDownTask = (slice, part) -> owner.decodeDownPart(this, slice, part);
         this.decodeDownSum = slice -> owner.decodeDownSum(this, slice);
         this.decodeFusedTask = (slice, part) -> owner.decodeFusedPart(this, slice, part);
+        this.routerRowsTask = slice -> owner.decodeRouterRows(this, slice);
+        this.routeTask = unit -> owner.decodeRoute(this);
         this.sharedUpTask = slice -> owner.decodeSharedUp(this, slice);
+        this.routerRows = new RunOnce(threads);
+        this.routed = new RunOnce(1);
         this.sharedUp = new RunOnce(threads);
         this.counts = new long[z.nExpert()];
         this.lastCounts = new int[z.nExpert()];

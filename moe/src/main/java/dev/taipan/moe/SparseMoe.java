@@ -154,6 +154,22 @@ public final class SparseMoe implements Block {
         if (nTokens == 0) {
             return;
         }
+        if (nTokens == 1 && wholeExperts()) {
+            // one token, whole experts per thread: router, routing and experts in one parallel pass
+            s.decodeX = x;
+            s.decodeOut = out;
+            Tensor sg = weights.sharedGate();
+            s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
+            s.routerRows.reset();
+            s.routed.reset();
+            s.sharedUp.reset();
+            parallel.forSliceParts(fusedParts(), s.decodeFusedTask, null);
+            // a slice's output rows come from both threads' experts: summed once all are done
+            sumDown(s, 0, dim);
+            s.decodeX = null;
+            s.decodeOut = null;
+            return;
+        }
         // 1. router logits
         project(weights.router(), s.logits, x, nTokens);
         // 2. experts and weights of each token
@@ -162,22 +178,13 @@ public final class SparseMoe implements Block {
         }
         s.record(nTokens);
         if (nTokens == 1) {
-            // 3-4. one token: chosen experts and shared expert, in one parallel pass (whole experts
-            // per thread) or two (slices of every expert)
+            // 3-4. one token, slices of every expert: gate/up rows in one parallel pass, output rows in a second
             s.decodeX = x;
             s.decodeOut = out;
+            parallel.forSliceParts(decodeParts(), s.decodeUpTask, null);
             Tensor sg = weights.sharedGate();
-            if (wholeExperts()) {
-                s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
-                s.sharedUp.reset();
-                parallel.forSliceParts(fusedParts(), s.decodeFusedTask, null);
-                // a slice's output rows come from both threads' experts: summed once all are done
-                sumDown(s, 0, dim);
-            } else {
-                parallel.forSliceParts(decodeParts(), s.decodeUpTask, null);
-                s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
-                parallel.forSliceParts(decodeParts(), s.decodeDownTask, s.decodeDownSum);
-            }
+            s.sharedGateValue = sg == null ? 1f : sigmoid(sg.dot(0, x, 0));
+            parallel.forSliceParts(decodeParts(), s.decodeDownTask, s.decodeDownSum);
             s.decodeX = null;
             s.decodeOut = null;
             return;
@@ -234,33 +241,36 @@ public final class SparseMoe implements Block {
     }
 
     /**
-     * Parts of each slice of the one pass of {@link #wholeExperts}: with a shared expert, its slice
-     * of the shared expert's gate/up rows first, then its chosen experts, then its slice of the
-     * shared expert's output rows; without, its chosen experts.
+     * Parts of each slice of the one pass of {@link #wholeExperts}: its slice of the router's rows;
+     * with a shared expert, its slice of the shared expert's gate/up rows; its chosen experts; with a
+     * shared expert, its slice of the shared expert's output rows.
      */
     private int fusedParts() {
-        return routedParts() + (shared == null ? 0 : 2);
+        return 1 + routedParts() + (shared == null ? 0 : 2);
     }
 
     /**
      * Part {@code j} of slice {@code p} of the one-token pass of {@link #wholeExperts}
-     * ({@link Parallel#forSliceParts}). A chosen expert's part computes its gate and up rows, their
-     * activation and then its output rows, on one thread, so the expert needs no pass of its own
-     * for the output rows. The shared expert's output rows need all of its activation: slice p's
-     * output rows first make sure that every slice's gate/up part has run ({@link RunOnce}).
-     * Every value is computed as in the two passes of the sliced form, so the sum is the same floats.
+     * ({@link Parallel#forSliceParts}). The router's rows come first, then (not needing the routing)
+     * the shared expert's gate/up rows. A chosen expert's part first makes sure that the token is
+     * routed: every slice's router rows done, then the routing, by the first thread to need it
+     * ({@link RunOnce}). It then computes the expert's gate and up rows, their activation and its
+     * output rows on one thread, so the expert needs no pass of its own for the output rows. The
+     * shared expert's output rows need all of its activation: slice p's output rows first make sure
+     * that every slice's gate/up part has run. Every value is computed as in the sliced form's
+     * passes, so the sum is the same floats (and the router's logits those of its matvec).
      */
     void decodeFusedPart(MoeState s, int p, int j) {
         int threads = parallel.threads();
-        if (shared == null) {
-            decodeExpert(s, j * threads + p);
-            return;
-        }
         int routed = routedParts();
+        int firstExpert = shared == null ? 1 : 2;
         if (j == 0) {
+            s.routerRows.run(p, s.routerRowsTask);
+        } else if (j < firstExpert) {
             s.sharedUp.run(p, s.sharedUpTask);
-        } else if (j <= routed) {
-            decodeExpert(s, (j - 1) * threads + p);
+        } else if (j < firstExpert + routed) {
+            awaitRouting(s);
+            decodeExpert(s, (j - firstExpert) * threads + p);
         } else {
             for (int q = 0; q < threads; q++) {
                 s.sharedUp.run(q, s.sharedUpTask);
@@ -273,6 +283,35 @@ public final class SparseMoe implements Block {
                 decodeDown(s, config.nExpertUsed(), from, to);
             }
         }
+    }
+
+    /** Router rows of slice {@code q} (an even split, in fours) of the one-token pass. */
+    void decodeRouterRows(MoeState s, int q) {
+        Tensor r = weights.router();
+        int rows = Math.toIntExact(r.rows());
+        int threads = parallel.threads();
+        int from = q == 0 ? 0 : (int) ((long) rows * q / threads) & ~3;
+        int to = q + 1 == threads ? rows : (int) ((long) rows * (q + 1) / threads) & ~3;
+        if (from < to) {
+            r.dotRows(from, to - from, s.decodeX, 0, s.logits, from);
+        }
+    }
+
+    /** The one-token routing, once every slice's router rows are done (run by one thread). */
+    void decodeRoute(MoeState s) {
+        router.route(0, s);
+        s.record(1);
+    }
+
+    /** Waits until the token is routed, computing any router rows or the routing not yet claimed. */
+    private void awaitRouting(MoeState s) {
+        int threads = parallel.threads();
+        for (int q = 0; q < threads; q++) {
+            s.routerRows.run(q, s.routerRowsTask);
+        }
+        s.routerRows.awaitAll();
+        s.routed.run(0, s.routeTask);
+        s.routed.awaitAll();
     }
 
     /** Chosen expert {@code e} (in order of choice) whole: gate, up, activation, output rows. */

@@ -2,6 +2,7 @@ package dev.taipan.moe;
 
 import dev.taipan.tensor.BlockState;
 import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.RunOnce;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 

@@ -4,6 +4,7 @@ import dev.taipan.tensor.Block;
 import dev.taipan.tensor.BlockState;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.RunOnce;
 import dev.taipan.tensor.SessionLimits;
 import dev.taipan.tensor.Tensor;
 import java.util.Arrays;

@@ -84,13 +84,37 @@ public final class CausalConv1d {
      * channel the sum over the taps in order, a product then an add per tap, then the bias.
      */
     public void convolve(float[] out, float[] in, int inOff, int inStride, int t0, int t1, float[] state) {
+        convolve(out, in, inOff, inStride, t0, t1, state, 0, channels);
+    }
+
+    /**
+     * One token's step for channels {@code [c0, c1)} only ({@link #apply} of one row restricted to
+     * them: output and state update), so that threads can share a token's channels. Every channel's
+     * value is computed as by {@link #apply} (a product then an add per tap, the same in the vector
+     * loop and its scalar tail), so the channels of several calls equal one call's.
+     */
+    public void step(float[] out, float[] in, int inOff, float[] state, int c0, int c1) {
+        java.util.Objects.checkFromToIndex(c0, c1, channels);
+        convolve(out, in, inOff, 0, 0, 1, state, c0, c1);
+        int hist = dConv - 1;
+        for (int k = 0; k < hist; k++) {
+            int m = 1 + k; // column in [state | input]
+            if (m < hist) {
+                System.arraycopy(state, m * channels + c0, state, k * channels + c0, c1 - c0);
+            } else {
+                System.arraycopy(in, inOff + c0, state, k * channels + c0, c1 - c0);
+            }
+        }
+    }
+
+    private void convolve(float[] out, float[] in, int inOff, int inStride, int t0, int t1, float[] state, int c0, int c1) {
         int hist = dConv - 1;
         int n = channels;
         int lanes = S.length();
         for (int t = t0; t < t1; t++) {
             int o = t * n;
-            int c = 0;
-            for (; c <= n - lanes; c += lanes) {
+            int c = c0;
+            for (; c <= c1 - lanes; c += lanes) {
                 FloatVector sum = FloatVector.zero(S);
                 for (int i = 0; i < dConv; i++) {
                     int j = t + i - hist; // index in the batch; negative: in the state
@@ -103,7 +127,7 @@ public final class CausalConv1d {
                 }
                 sum.intoArray(out, o + c);
             }
-            for (; c < n; c++) {
+            for (; c < c1; c++) {
                 float sum = 0f;
                 for (int i = 0; i < dConv; i++) {
                     int j = t + i - hist;

@@ -4,9 +4,11 @@ import dev.taipan.tensor.Block;
 import dev.taipan.tensor.BlockState;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.RunOnce;
 import dev.taipan.tensor.SessionLimits;
 import dev.taipan.tensor.Tensor;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * The Mamba-2 mixer as llama.cpp lays it out: {@code build_mamba2_layer} (src/models/
@@ -69,7 +71,7 @@ public final class Mamba2Mixer implements Block {
 
     @Override
     public Mamba2State newState(SessionLimits limits) {
-        return new Mamba2State(this, config, limits.maxBatch());
+        return new Mamba2State(this, config, limits.maxBatch(), parallel.threads());
     }
 
     @Override
@@ -79,44 +81,184 @@ public final class Mamba2Mixer implements Block {
         if (nTokens == 0) {
             return;
         }
+        if (nTokens == 1) {
+            decode(out, x, st);
+            return;
+        }
         int inProjDim = config.inProjDim();
         int dInner = config.dInner();
         int nHeads = config.nHeads();
-        int dtOff = dInner + config.convDim();
         // 1. in-projection [z | xBC | dt]
-        project(weights.inProj(), st.proj, x, nTokens);
+        weights.inProj().matmul(st.proj, x, nTokens, parallel);
         // 2. causal conv over xBC with the session's history, bias, silu (a batch's tokens across workers)
         int convDim = config.convDim();
-        // one token (decode): no task object per call, as the scan's preallocated task avoids one
-        if (nTokens == 1) {
-            conv.apply(st.xbc, st.proj, dInner, inProjDim, 1, st.conv);
-            kernels.silu(st.xbc, 0, convDim);
-        } else {
-            parallel.forRange(nTokens, (t0, t1) -> {
-                conv.convolve(st.xbc, st.proj, dInner, inProjDim, t0, t1, st.conv);
-                kernels.silu(st.xbc, t0 * convDim, (t1 - t0) * convDim);
-            });
-            conv.advance(st.proj, dInner, inProjDim, nTokens, st.conv);
-        }
+        parallel.forRange(nTokens, (t0, t1) -> {
+            conv.convolve(st.xbc, st.proj, dInner, inProjDim, t0, t1, st.conv);
+            kernels.silu(st.xbc, t0 * convDim, (t1 - t0) * convDim);
+        });
+        conv.advance(st.proj, dInner, inProjDim, nTokens, st.conv);
         // 3. dt = softplus(dt_raw + dt_bias), dA = exp(dt * A) per token and head
         for (int t = 0; t < nTokens; t++) {
-            for (int h = 0; h < nHeads; h++) {
-                float dt = softplus(st.proj[t * inProjDim + dtOff + h] + weights.dtBias()[h]);
-                st.dt[t * nHeads + h] = dt;
-                st.decay[t * nHeads + h] = (float) Math.exp(dt * weights.a()[h]);
-            }
+            dtAndDecay(st, t, 0, nHeads);
         }
         // 4. selective scan with D skip, heads across workers
         st.callTokens = nTokens;
         parallel.forRange(nHeads, st.scanTask);
         // 5. gate y * silu(z), grouped RMS norm (a batch's tokens across workers)
-        if (nTokens == 1) {
-            gate(st, 0, 1);
-        } else {
-            parallel.forRange(nTokens, (t0, t1) -> gate(st, t0, t1));
-        }
+        parallel.forRange(nTokens, (t0, t1) -> gate(st, t0, t1));
         // 6. out-projection
-        project(weights.outProj(), out, st.y, nTokens);
+        weights.outProj().matmul(out, st.y, nTokens, parallel);
+    }
+
+    /** Step 3 for token {@code t}, heads [h0, h1): dt = softplus(dt_raw + dt_bias), dA = exp(dt * A). */
+    private void dtAndDecay(Mamba2State st, int t, int h0, int h1) {
+        int nHeads = config.nHeads();
+        int dtOff = t * config.inProjDim() + config.dInner() + config.convDim();
+        for (int h = h0; h < h1; h++) {
+            float dt = softplus(st.proj[dtOff + h] + weights.dtBias()[h]);
+            st.dt[t * nHeads + h] = dt;
+            st.decay[t * nHeads + h] = (float) Math.exp(dt * weights.a()[h]);
+        }
+    }
+
+    /**
+     * One token in one parallel pass ({@link Parallel#forSliceParts}, five parts per slice) instead of
+     * three passes with the conv and the gate and norm between them on the calling thread. Slice q
+     * owns heads {@code [nHeads q / T, nHeads (q + 1) / T)} of T threads and, in order: (0) its
+     * slice of the in-projection's xBC and dt rows; (1) the z rows of its heads' channels; (2) the
+     * conv and silu of its heads' x channels and of its share of the B and C channels, and its heads'
+     * dt and decay, once every slice's xBC and dt rows are done; (3) the scan of its heads, once every
+     * slice's conv is done, then the gate of its channels; (4) its slice of the out-projection's
+     * rows, once the grouped norm has run over every slice's gated output (by the first thread to
+     * need it). Each wait first runs the units nobody has started ({@link RunOnce}), so a thread
+     * never waits for one that has not arrived; a thread done with its parts takes the other's last
+     * ones. Every value is computed as in the three passes (the conv's channels and the gate's are
+     * elementwise; the norm runs whole on one thread; each projection row by the same kernel), so the
+     * token's output and state are the same floats.
+     */
+    private void decode(float[] out, float[] x, Mamba2State st) {
+        st.decodeX = x;
+        st.decodeOut = out;
+        st.callTokens = 1;
+        st.xbcRows.reset();
+        st.zRows.reset();
+        st.convs.reset();
+        st.scans.reset();
+        st.norm.reset();
+        try {
+            parallel.forSliceParts(DECODE_PARTS, st.decodeTask, null);
+        } finally {
+            st.decodeX = null;
+            st.decodeOut = null;
+        }
+    }
+
+    private static final int DECODE_PARTS = 5;
+
+    /** Part {@code j} of slice {@code p} of {@link #decode}'s pass. */
+    void decodePart(Mamba2State st, int p, int j) {
+        switch (j) {
+            case 0 -> st.xbcRows.run(p, st.xbcTask);
+            case 1 -> st.zRows.run(p, st.zTask);
+            case 2 -> st.convs.run(p, st.convTask);
+            case 3 -> st.scans.run(p, st.scanGateTask);
+            default -> {
+                awaitAll(st.scans, st.scanGateTask);
+                st.norm.run(0, st.normTask);
+                st.norm.awaitAll();
+                int dim = config.dim();
+                int threads = parallel.threads();
+                int from = Parallel.sliceStart(dim, p, threads);
+                int to = Parallel.sliceStart(dim, p + 1, threads);
+                if (from < to) {
+                    weights.outProj().dotRows(from, to - from, st.y, 0, st.decodeOut, from);
+                }
+            }
+        }
+    }
+
+    /** Runs every unit of {@code units} nobody has started, then waits for all. */
+    private void awaitAll(RunOnce units, IntConsumer task) {
+        for (int q = 0, n = parallel.threads(); q < n; q++) {
+            units.run(q, task);
+        }
+        units.awaitAll();
+    }
+
+    /** First head of slice {@code q}. */
+    private int headStart(int q) {
+        int threads = parallel.threads();
+        return q >= threads ? config.nHeads() : (int) ((long) config.nHeads() * q / threads);
+    }
+
+    /** Slice q's rows of the in-projection's xBC and dt outputs (row slices after the z rows). */
+    void decodeXbcRows(Mamba2State st, int q) {
+        int dInner = config.dInner();
+        int rows = config.convDim() + config.nHeads();
+        int threads = parallel.threads();
+        int from = dInner + Parallel.sliceStart(rows, q, threads);
+        int to = dInner + Parallel.sliceStart(rows, q + 1, threads);
+        if (from < to) {
+            weights.inProj().dotRows(from, to - from, st.decodeX, 0, st.proj, from);
+        }
+    }
+
+    /** The in-projection's z rows of slice q's heads' channels. */
+    void decodeZRows(Mamba2State st, int q) {
+        int headDim = config.headDim();
+        int from = headStart(q) * headDim;
+        int to = headStart(q + 1) * headDim;
+        if (from < to) {
+            weights.inProj().dotRows(from, to - from, st.decodeX, 0, st.proj, from);
+        }
+    }
+
+    /** Conv and silu of slice q's x channels and share of the B and C channels, its heads' dt and decay. */
+    void decodeConv(Mamba2State st, int q) {
+        awaitAll(st.xbcRows, st.xbcTask);
+        int dInner = config.dInner();
+        int headDim = config.headDim();
+        int threads = parallel.threads();
+        int h0 = headStart(q);
+        int h1 = headStart(q + 1);
+        convChannels(st, h0 * headDim, h1 * headDim);
+        int bc = config.convDim() - dInner;
+        convChannels(st, dInner + (int) ((long) bc * q / threads), dInner + (int) ((long) bc * (q + 1) / threads));
+        dtAndDecay(st, 0, h0, h1);
+    }
+
+    private void convChannels(Mamba2State st, int c0, int c1) {
+        if (c0 < c1) {
+            conv.step(st.xbc, st.proj, config.dInner(), st.conv, c0, c1);
+            kernels.silu(st.xbc, c0, c1 - c0);
+        }
+    }
+
+    /** Scan of slice q's heads once every slice's conv is done, then the gate y * silu(z) of their channels. */
+    void decodeScanGate(Mamba2State st, int q) {
+        awaitAll(st.convs, st.convTask);
+        int h0 = headStart(q);
+        int h1 = headStart(q + 1);
+        scanHeads(st, h0, h1);
+        st.zRows.run(q, st.zTask);
+        st.zRows.await(q);
+        int headDim = config.headDim();
+        int c0 = h0 * headDim;
+        int n = (h1 - h0) * headDim;
+        if (n > 0) {
+            kernels.siluMul(st.proj, c0, st.y, c0, n);
+            System.arraycopy(st.proj, c0, st.y, c0, n);
+        }
+    }
+
+    /** The grouped RMS norm of the gated output, once every slice's scan and gate is done. */
+    void decodeNorm(Mamba2State st) {
+        if (normGroups != null) {
+            int groupSize = config.dInner() / config.nGroups();
+            for (int g = 0; g < normGroups.length; g++) {
+                kernels.rmsnorm(st.y, g * groupSize, normGroups[g], config.normEps());
+            }
+        }
     }
 
     /** Step 5 for tokens [t0, t1): y * silu(z) into the z slots, then copied to y and normed per group. */
@@ -169,14 +311,6 @@ public final class Mamba2Mixer implements Block {
     /** ggml's {@code ggml_compute_softplus_f32}: {@code x > 20 ? x : logf(1 + expf(x))}. */
     public static float softplus(float x) {
         return x > 20f ? x : (float) Math.log(1f + (float) Math.exp(x));
-    }
-
-    private void project(Tensor w, float[] dst, float[] src, int nTokens) {
-        if (nTokens == 1) {
-            w.matvec(dst, src, parallel);
-        } else {
-            w.matmul(dst, src, nTokens, parallel);
-        }
     }
 
     private Mamba2State stateOf(BlockState state) {

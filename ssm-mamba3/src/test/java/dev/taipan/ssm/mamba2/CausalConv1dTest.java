@@ -98,6 +98,18 @@ class CausalConv1dTest {
         conv.advance(in, off, stride, tokens, splitState);
         assertArrayEquals(batchOut, splitOut, 0f, "convolve in two ranges, " + what);
         assertArrayEquals(batchState, splitState, 0f, "advance, " + what);
+        // one token at a time in channel ranges (as threads split a token's channels): ranges that
+        // cut a vector, a range of one channel, the tail
+        int[] cuts = {0, 5, 6, 21, channels};
+        float[] rangeState = state0.clone();
+        float[] rangeOut = new float[channels];
+        for (int t = 0; t < tokens; t++) {
+            for (int k = cuts.length - 2; k >= 0; k--) {
+                conv.step(rangeOut, in, off + t * stride, rangeState, cuts[k], cuts[k + 1]);
+            }
+            assertArrayEquals(want[t], rangeOut, 0f, "steps in channel ranges, token " + t + ", " + what);
+        }
+        assertArrayEquals(batchState, rangeState, 0f, "state after steps in channel ranges, " + what);
     }
 
     private static float[] gauss(Random r, int n) {

@@ -1,4 +1,4 @@
-package dev.taipan.moe;
+package dev.taipan.tensor;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.IntConsumer;
@@ -9,9 +9,13 @@ import java.util.function.IntConsumer;
  * thread asking later goes on, and {@link #awaitAll} waits until every unit has finished. A thread
  * never waits for a unit nobody has started (it runs an unclaimed unit itself), so a pass cannot
  * wait on a thread that has not yet arrived. A unit that throws still counts as finished, so no
- * thread waits forever; the pass reports the exception.
+ * thread waits forever; the pass reports the exception. Units of later stages may wait on units of
+ * earlier ones (never the reverse), which keeps the waits free of cycles.
+ *
+ * <p>One-token passes use it to chain dependent steps inside one {@link Parallel#forSliceParts}
+ * pass instead of one pass per step (the MoE's routing and shared expert, the Mamba-2 layer).
  */
-final class RunOnce {
+public final class RunOnce {
     private static final int FREE = 0;
     private static final int CLAIMED = 1;
     private static final int DONE = 2;
@@ -20,19 +24,20 @@ final class RunOnce {
 
     private final AtomicIntegerArray state;
 
-    RunOnce(int n) {
+    /** {@code n} units, none started. */
+    public RunOnce(int n) {
         this.state = new AtomicIntegerArray(n);
     }
 
     /** Makes every unit runnable again (before the pass; the pass's start publishes it). */
-    void reset() {
+    public void reset() {
         for (int i = 0; i < state.length(); i++) {
             state.setPlain(i, FREE);
         }
     }
 
     /** Runs unit {@code i} with {@code unit} unless some thread has already claimed it. */
-    void run(int i, IntConsumer unit) {
+    public void run(int i, IntConsumer unit) {
         if (state.get(i) != FREE || !state.compareAndSet(i, FREE, CLAIMED)) {
             return;
         }
@@ -43,22 +48,27 @@ final class RunOnce {
         }
     }
 
-    /** Waits until every unit has finished; its writes are then visible to the caller. */
-    void awaitAll() {
+    /** Waits until every unit has finished; their writes are then visible to the caller. */
+    public void awaitAll() {
         for (int i = 0; i < state.length(); i++) {
-            int spins = 0;
-            while (state.get(i) != DONE) {
-                if (++spins % SPINS_PER_YIELD == 0) {
-                    Thread.yield();
-                } else {
-                    Thread.onSpinWait();
-                }
+            await(i);
+        }
+    }
+
+    /** Waits until unit {@code i} has finished (run it first if nobody may have: {@link #run}). */
+    public void await(int i) {
+        int spins = 0;
+        while (state.get(i) != DONE) {
+            if (++spins % SPINS_PER_YIELD == 0) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
             }
         }
     }
 
-    /** Whether unit {@code i} has finished (for tests). */
-    boolean done(int i) {
+    /** Whether unit {@code i} has finished. */
+    public boolean done(int i) {
         return state.get(i) == DONE;
     }
 }

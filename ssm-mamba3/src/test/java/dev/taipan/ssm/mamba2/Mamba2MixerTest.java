@@ -10,6 +10,7 @@ import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
 import dev.taipan.tensor.SessionLimits;
 import dev.taipan.tensor.Shape;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -86,6 +87,46 @@ class Mamba2MixerTest {
                 float[] got = run(new Mamba2Mixer(c, w, Kernels.vector(), PAR), x, 13, batch);
                 for (int i = 0; i < got.length; i++) {
                     assertEquals(expected[i], got[i], 2e-5 * Math.max(1, Math.abs(expected[i])), c + " output " + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * Decode's one pass per token (each slice's projection rows, conv, scan and gate, the norm once,
+     * the out-projection rows, chained by RunOnce units): the same floats, outputs and states, for 1,
+     * 2 and 3 threads (one thread runs the slices' parts one after the other, so the first slice's
+     * conv runs the second slice's xBC rows first), with several groups and with one.
+     */
+    @Test
+    void decodeIsBitIdenticalForOneTwoAndThreeThreads() {
+        Mamba2Config small = new Mamba2Config(9, 12, 5, 4, 4, 2, 1e-6f);
+        try (Parallel one = Parallel.create(1); Parallel two = Parallel.create(2)) {
+            for (Mamba2Config c : new Mamba2Config[] {CFG, small}) {
+                Mamba2Weights w = randomWeights(c, 11, true);
+                float[] x = gauss(new Random(12), 6 * c.dim(), 1);
+                float[] expected = null;
+                float[] expectedSsm = null;
+                float[] expectedConv = null;
+                for (Parallel par : new Parallel[] {one, two, PAR}) {
+                    Mamba2Mixer m = new Mamba2Mixer(c, w, Kernels.vector(), par);
+                    Mamba2State st = m.newState(new SessionLimits(1, 4096));
+                    int dim = c.dim();
+                    float[] out = new float[6 * dim];
+                    float[] ot = new float[dim];
+                    for (int t = 0; t < 6; t++) {
+                        m.forward(ot, Arrays.copyOfRange(x, t * dim, (t + 1) * dim), 1, st);
+                        System.arraycopy(ot, 0, out, t * dim, dim);
+                    }
+                    if (expected == null) {
+                        expected = out;
+                        expectedSsm = st.ssmState().clone();
+                        expectedConv = st.convState().clone();
+                    } else {
+                        assertArrayEquals(expected, out, c + ", " + par.threads() + " threads");
+                        assertArrayEquals(expectedSsm, st.ssmState(), c + ", SSM state, " + par.threads() + " threads");
+                        assertArrayEquals(expectedConv, st.convState(), c + ", conv state, " + par.threads() + " threads");
+                    }
                 }
             }
         }

@@ -4,9 +4,11 @@ import dev.taipan.tensor.Block;
 import dev.taipan.tensor.BlockState;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.RunOnce;
 import dev.taipan.tensor.SessionLimits;
 import dev.taipan.tensor.Tensor;
 import dev.taipan.tensor.Tensors;
+import java.util.function.IntConsumer;
 
 /**
  * Causal self-attention with grouped key/value heads (MHA, GQA, MQA) over a per-session
@@ -75,51 +77,122 @@ public final class Attention implements Block {
         if (nTokens == 0) {
             return;
         }
-        int start = cache.length();
-        int qDim = config.qDim();
-        int kvDim = config.kvDim();
-        // 1. projections (one token: q, k and v rows in one parallel pass, a slice of each per thread)
         if (nTokens == 1) {
-            cache.callX = x;
-            parallel.forSliceParts(3, cache.qkvTask, null);
-            cache.callX = null;
-        } else {
-            weights.wq().matmul(cache.q, x, nTokens, parallel);
-            weights.wk().matmul(cache.k, x, nTokens, parallel);
-            weights.wv().matmul(cache.v, x, nTokens, parallel);
+            decode(out, x, cache);
+            return;
         }
+        int start = cache.length();
+        // 1. projections
+        weights.wq().matmul(cache.q, x, nTokens, parallel);
+        weights.wk().matmul(cache.k, x, nTokens, parallel);
+        weights.wv().matmul(cache.v, x, nTokens, parallel);
+        // 2-4. biases, q/k norms, rotary embedding, append to the cache
+        cache.callStart = start;
         for (int t = 0; t < nTokens; t++) {
-            int qOff = t * qDim;
-            int kvOff = t * kvDim;
-            addBias(cache.q, qOff, weights.bq());
-            addBias(cache.k, kvOff, weights.bk());
-            addBias(cache.v, kvOff, weights.bv());
-            // 2. q/k norms
-            if (weights.qNorm() != null) {
-                norm(cache.q, qOff, weights.qNorm(), qNormPerHead, config.nHeads());
-                norm(cache.k, kvOff, weights.kNorm(), kNormPerHead, config.nKvHeads());
-            }
-            // 3. rotary embedding
-            if (config.rope() != null) {
-                kernels.rope(cache.q, qOff, config.nHeads(), start + t, config.rope());
-                kernels.rope(cache.k, kvOff, config.nKvHeads(), start + t, config.rope());
-            }
-            if (config.cacheType() == KvCacheType.F16) {
-                roundToHalf(cache.q, qOff, qDim);
-            }
-            // 4. append to the cache
-            cache.store(start + t, cache.k, kvOff, cache.v, kvOff);
+            prepareToken(cache, t);
         }
         // 5. attention, heads split across workers
-        cache.callStart = start;
         cache.callTokens = nTokens;
         parallel.forRange(config.nHeads(), cache.headTask);
         cache.advance(nTokens);
         // 6. output projection
-        project(weights.wo(), out, cache.att, nTokens);
+        weights.wo().matmul(out, cache.att, nTokens, parallel);
         for (int t = 0; t < nTokens; t++) {
             addBias(out, t * config.dim(), weights.bo());
         }
+    }
+
+    /**
+     * One token in one parallel pass ({@link Parallel#forSliceParts}, three parts per slice) instead
+     * of three (q/k/v, attention, output projection) with the token's preparation between them on
+     * the calling thread. Slice p: (0) its slice of the q, k and v rows; (1) once every slice's
+     * rows are done, the token's biases, norms, rotation and cache store (by the first thread to
+     * need them), then its slice of the query heads; (2) once every slice's heads are done, its
+     * slice of the output projection's rows. Each wait first runs the units nobody has started
+     * ({@link RunOnce}). The same floats as the three passes: every step runs the same code on the
+     * same values, each projection row by the same kernel.
+     */
+    private void decode(float[] out, float[] x, KvCache cache) {
+        cache.callX = x;
+        cache.callOut = out;
+        cache.callStart = cache.length();
+        cache.callTokens = 1;
+        cache.qkvRows.reset();
+        cache.prepared.reset();
+        cache.heads.reset();
+        try {
+            parallel.forSliceParts(3, cache.decodeTask, null);
+        } finally {
+            cache.callX = null;
+            cache.callOut = null;
+        }
+        cache.advance(1);
+        addBias(out, 0, weights.bo());
+    }
+
+    int threads() {
+        return parallel.threads();
+    }
+
+    /** Part {@code j} of slice {@code p} of {@link #decode}'s pass. */
+    void decodePart(KvCache cache, int p, int j) {
+        switch (j) {
+            case 0 -> cache.qkvRows.run(p, cache.qkvRowsTask);
+            case 1 -> cache.heads.run(p, cache.headsTask);
+            default -> {
+                awaitAll(cache.heads, cache.headsTask);
+                Tensors.dotSlice(weights.wo(), p, parallel.threads(), cache.att, cache.callOut);
+            }
+        }
+    }
+
+    /** Slice q's query heads of the one-token pass, once the token is prepared. */
+    void decodeHeads(KvCache cache, int q) {
+        awaitAll(cache.qkvRows, cache.qkvRowsTask);
+        cache.prepared.run(0, cache.prepareTask);
+        cache.prepared.awaitAll();
+        int threads = parallel.threads();
+        int nHeads = config.nHeads();
+        int from = (int) ((long) nHeads * q / threads);
+        int to = (int) ((long) nHeads * (q + 1) / threads);
+        if (from < to) {
+            attendHeads(cache, from, to);
+        }
+    }
+
+    /** Runs every unit of {@code units} nobody has started, then waits for all. */
+    private void awaitAll(RunOnce units, IntConsumer task) {
+        for (int q = 0, n = parallel.threads(); q < n; q++) {
+            units.run(q, task);
+        }
+        units.awaitAll();
+    }
+
+    /** Token {@code t} of the call at {@code cache.callStart}: biases, q/k norms, rotation, F16 rounding of q, cache store. */
+    void prepareToken(KvCache cache, int t) {
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        int start = cache.callStart;
+        int qOff = t * qDim;
+        int kvOff = t * kvDim;
+        addBias(cache.q, qOff, weights.bq());
+        addBias(cache.k, kvOff, weights.bk());
+        addBias(cache.v, kvOff, weights.bv());
+        // q/k norms
+        if (weights.qNorm() != null) {
+            norm(cache.q, qOff, weights.qNorm(), qNormPerHead, config.nHeads());
+            norm(cache.k, kvOff, weights.kNorm(), kNormPerHead, config.nKvHeads());
+        }
+        // rotary embedding
+        if (config.rope() != null) {
+            kernels.rope(cache.q, qOff, config.nHeads(), start + t, config.rope());
+            kernels.rope(cache.k, kvOff, config.nKvHeads(), start + t, config.rope());
+        }
+        if (config.cacheType() == KvCacheType.F16) {
+            roundToHalf(cache.q, qOff, qDim);
+        }
+        // append to the cache
+        cache.store(start + t, cache.k, kvOff, cache.v, kvOff);
     }
 
     /**
@@ -148,14 +221,6 @@ public final class Attention implements Block {
                 cache.attend(g, h, groupEnd, t);
             }
             h = groupEnd;
-        }
-    }
-
-    private void project(Tensor w, float[] dst, float[] src, int nTokens) {
-        if (nTokens == 1) {
-            w.matvec(dst, src, parallel);
-        } else {
-            w.matmul(dst, src, nTokens, parallel);
         }
     }
 

@@ -3,8 +3,10 @@ package dev.taipan.attention;
 import dev.taipan.tensor.BlockState;
 import dev.taipan.tensor.Kernels;
 import dev.taipan.tensor.Parallel;
+import dev.taipan.tensor.RunOnce;
 import dev.taipan.tensor.SessionLimits;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * Per-session state of one {@link Attention} layer: the keys and values of every position seen
@@ -59,8 +61,18 @@ public final class KvCache implements BlockState {
     int callStart;         // position of the first token of the current call
     int callTokens;        // tokens in the current call
     float[] callX;         // the input of a one-token call
+    float[] callOut;       // the output of a one-token call
     final Parallel.RangeTask headTask;
     final Parallel.SlicePartTask qkvTask;
+    // One token's pass (Attention#decodePart) and its units that run once: each slice's q, k and v
+    // rows; the token's biases, norms, rotation and store; each slice's attention heads.
+    final Parallel.SlicePartTask decodeTask;
+    final RunOnce qkvRows;
+    final RunOnce prepared;
+    final RunOnce heads;
+    final IntConsumer qkvRowsTask;
+    final IntConsumer prepareTask;
+    final IntConsumer headsTask;
 
     KvCache(Attention owner, AttentionConfig config, SessionLimits limits, Kernels kernels) {
         this.owner = owner;
@@ -88,6 +100,18 @@ public final class KvCache implements BlockState {
         this.rows = f32 ? new float[0] : new float[qDim];
         this.headTask = (start, end) -> owner.attendHeads(this, start, end);
         this.qkvTask = (slice, part) -> owner.projectQkv(this, slice, part);
+        int threads = owner.threads();
+        this.decodeTask = (slice, part) -> owner.decodePart(this, slice, part);
+        this.qkvRows = new RunOnce(threads);
+        this.prepared = new RunOnce(1);
+        this.heads = new RunOnce(threads);
+        this.qkvRowsTask = slice -> {
+            for (int part = 0; part < 3; part++) {
+                owner.projectQkv(this, slice, part);
+            }
+        };
+        this.prepareTask = unit -> owner.prepareToken(this, 0);
+        this.headsTask = slice -> owner.decodeHeads(this, slice);
     }
 
     private static int arrayLength(long n, String what) {

@@ -242,7 +242,8 @@ class AttentionTest {
     /**
      * 320 q, k and v rows: with 3 threads the one-token projections cut each matrix into slices of
      * 0, 128 and 192 rows ({@link Parallel#sliceStart}); steps equal 1-thread steps bit for bit and
-     * the reference.
+     * the reference. Each step is one pass (q/k/v rows, the token's preparation once, heads, output
+     * rows); also with grouped queries, q/k norms and an F16 cache, on 2 and 3 threads.
      */
     @Test
     void oneTokenProjectionSlicesAcrossThreads() {
@@ -253,6 +254,14 @@ class AttentionTest {
         float[] multi = steps(c.layer(Kernels.vector(), PAR), x);
         assertArrayEquals(single, multi);
         assertClose(NaiveAttention.run(c.config(), c.raw(), x, N, false), multi, 2e-5);
+        Case g = make(AttentionConfig.of(DIM, 6, 2, HEAD_DIM).withRope(rope(Rope.Layout.NORMAL, HEAD_DIM))
+                .withCacheType(KvCacheType.F16).withQkNormEps(1e-6f), 19, true, HEAD_DIM);
+        float[] expected = steps(g.layer(Kernels.vector(), ONE), x);
+        try (Parallel two = Parallel.create(2)) {
+            assertArrayEquals(expected, steps(g.layer(Kernels.vector(), two), x), "2 threads");
+        }
+        assertArrayEquals(expected, steps(g.layer(Kernels.vector(), PAR), x), "3 threads");
+        assertClose(NaiveAttention.run(g.config(), g.raw(), x, N, true), expected, 2e-5);
     }
 
     private static float[] steps(Attention layer, float[] x) {

@@ -168,7 +168,10 @@ public final class Attention implements Block {
         units.awaitAll();
     }
 
-    /** Token {@code t} of the call at {@code cache.callStart}: biases, q/k norms, rotation, F16 rounding of q, cache store. */
+    /**
+     * Token {@code t} of the call at {@code cache.callStart}: biases, q/k norms, rotation, F16
+     * rounding of q, cache store.
+     */
     void prepareToken(KvCache cache, int t) {
         int qDim = config.qDim();
         int kvDim = config.kvDim();

@@ -32,8 +32,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   matrices), each shape cycled over copies filling about 512 MiB so that the weights come from
  *   DRAM, under four schedules: {@code matvec} per matrix (Parallel's chunks of runs); one call per
  *   matrix with one slice per thread ({@link Parallel#sliceStart}); one call for all the copies
- *   with one slice of every matrix per thread (the ninth session's MoE and q/k/v one-token passes); one call with
- *   whole matrices per thread (ninth session, benchmarks/README.md).</li>
+ *   with one slice of every matrix per thread (the ninth session's MoE and q/k/v one-token
+ *   passes); one call with whole matrices per thread (ninth session, benchmarks/README.md).</li>
  *   <li>{@code pieces [TYPE]}: GB/s of one-token products over expert-shaped matrices (1024 x
  *   1536, cycled over about 512 MiB) on 2 threads, each thread reading either half of each of 10
  *   matrices or 5 whole matrices per round (the MoE one-token passes before and after 2f01dd0),

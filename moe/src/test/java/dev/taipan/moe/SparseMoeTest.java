@@ -346,8 +346,8 @@ class SparseMoeTest {
         try (Parallel two = Parallel.create(2)) {
             for (Shared shared : Shared.values()) {
                 for (int k = 2; k <= 4; k++) {
-                    Case c = make(MoeConfig.of(k, Gating.SOFTMAX, FfnActivation.SWIGLU).withRenormalize(), 30 + k, false,
-                            shared);
+                    MoeConfig config = MoeConfig.of(k, Gating.SOFTMAX, FfnActivation.SWIGLU).withRenormalize();
+                    Case c = make(config, 30 + k, false, shared);
                     float[] x = input(1, 40 + k);
                     SparseMoe single = c.layer(Kernels.vector(), ONE);
                     float[] expected = run(single, x, 1, state(single, 1));

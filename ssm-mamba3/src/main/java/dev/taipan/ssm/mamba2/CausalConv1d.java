@@ -107,7 +107,8 @@ public final class CausalConv1d {
         }
     }
 
-    private void convolve(float[] out, float[] in, int inOff, int inStride, int t0, int t1, float[] state, int c0, int c1) {
+    private void convolve(float[] out, float[] in, int inOff, int inStride, int t0, int t1, float[] state,
+            int c0, int c1) {
         int hist = dConv - 1;
         int n = channels;
         int lanes = S.length();

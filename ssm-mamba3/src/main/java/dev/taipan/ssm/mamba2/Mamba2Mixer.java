@@ -223,7 +223,8 @@ public final class Mamba2Mixer implements Block {
         int h1 = headStart(q + 1);
         convChannels(st, h0 * headDim, h1 * headDim);
         int bc = config.convDim() - dInner;
-        convChannels(st, dInner + (int) ((long) bc * q / threads), dInner + (int) ((long) bc * (q + 1) / threads));
+        convChannels(st, dInner + (int) ((long) bc * q / threads),
+                dInner + (int) ((long) bc * (q + 1) / threads));
         dtAndDecay(st, 0, h0, h1);
     }
 

@@ -124,8 +124,9 @@ class Mamba2MixerTest {
                         expectedConv = st.convState().clone();
                     } else {
                         assertArrayEquals(expected, out, c + ", " + par.threads() + " threads");
-                        assertArrayEquals(expectedSsm, st.ssmState(), c + ", SSM state, " + par.threads() + " threads");
-                        assertArrayEquals(expectedConv, st.convState(), c + ", conv state, " + par.threads() + " threads");
+                        String what = c + ", " + par.threads() + " threads";
+                        assertArrayEquals(expectedSsm, st.ssmState(), "SSM state, " + what);
+                        assertArrayEquals(expectedConv, st.convState(), "conv state, " + what);
                     }
                 }
             }

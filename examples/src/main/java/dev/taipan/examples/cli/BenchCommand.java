@@ -37,10 +37,11 @@ import picocli.CommandLine.Spec;
  * prompt in one batch, then greedy decoding one token at a time; the median of {@code --repeat}
  * runs, after at least {@code --warmup} runs of the same shape (default 4) while the JIT compiles
  * the kernels, and then more (at most {@code --max-warmup}) until the JIT compiled for at most
- * {@code --jit-quiet} per cent of the last run's time: on 2 cores the compiler threads take the
- * model's threads off their cores, and after 4 runs of the default shape the granitehybrid
+ * {@code --jit-quiet} per cent of the last run's time (default 0.2): on 2 cores the compiler threads
+ * take the model's threads off their cores, and after 4 runs of the default shape the granitehybrid
  * benchmark model still lost 3.9-6.5 % of its measured decode time to passes stalled 1-7 ms that way
- * (benchmarks/README.md, twenty-fourth session). The first warm-up run's decode rate is printed too
+ * (benchmarks/README.md, twenty-fourth session); with a 2 % threshold (7 warm-up runs), 1.2-5.3 %,
+ * with 0.2 % (10-11 runs) 0-2.5 %, and decode a median 10 % faster (twenty-fifth session). The first warm-up run's decode rate is printed too
  * ("cold"), as the rate a fresh process starts at. The decode rate is also
  * given as effective bandwidth, the bytes of weights one decoded token reads (every tensor, the
  * routed experts scaled by used/total, one embedding row) times tokens per second, and as a share
@@ -94,7 +95,7 @@ final class BenchCommand implements Callable<Integer> {
                     + " rate is reported as cold.")
     private int warmup;
 
-    @Option(names = "--jit-quiet", defaultValue = "2", paramLabel = "PCT",
+    @Option(names = "--jit-quiet", defaultValue = "0.2", paramLabel = "PCT",
             description = "After the --warmup runs, keep warming up (at most --max-warmup runs in all) while the JIT"
                     + " compiled for more than PCT%% of the last run's time (default: ${DEFAULT-VALUE}; 0: exactly"
                     + " --warmup runs). On 2 cores the compiler threads take the model's threads off their cores:"

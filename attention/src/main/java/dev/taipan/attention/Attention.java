@@ -8,7 +8,6 @@ import dev.taipan.tensor.RunOnce;
 import dev.taipan.tensor.SessionLimits;
 import dev.taipan.tensor.Tensor;
 import dev.taipan.tensor.Tensors;
-import java.util.function.IntConsumer;
 
 /**
  * Causal self-attention with grouped key/value heads (MHA, GQA, MQA) over a per-session
@@ -140,7 +139,7 @@ public final class Attention implements Block {
             case 0 -> cache.qkvRows.run(p, cache.qkvRowsTask);
             case 1 -> cache.heads.run(p, cache.headsTask);
             default -> {
-                awaitAll(cache.heads, cache.headsTask);
+                cache.heads.awaitAll(cache.headsTask);
                 Tensors.dotSlice(weights.wo(), p, parallel.threads(), cache.att, cache.callOut);
             }
         }
@@ -148,9 +147,8 @@ public final class Attention implements Block {
 
     /** Slice q's query heads of the one-token pass, once the token is prepared. */
     void decodeHeads(KvCache cache, int q) {
-        awaitAll(cache.qkvRows, cache.qkvRowsTask);
-        cache.prepared.run(0, cache.prepareTask);
-        cache.prepared.awaitAll();
+        cache.qkvRows.awaitAll(cache.qkvRowsTask);
+        cache.prepared.awaitAll(cache.prepareTask);
         int threads = parallel.threads();
         int nHeads = config.nHeads();
         int from = (int) ((long) nHeads * q / threads);
@@ -158,14 +156,6 @@ public final class Attention implements Block {
         if (from < to) {
             attendHeads(cache, from, to);
         }
-    }
-
-    /** Runs every unit of {@code units} nobody has started, then waits for all. */
-    private void awaitAll(RunOnce units, IntConsumer task) {
-        for (int q = 0, n = parallel.threads(); q < n; q++) {
-            units.run(q, task);
-        }
-        units.awaitAll();
     }
 
     /**
@@ -200,7 +190,7 @@ public final class Attention implements Block {
 
     /**
      * One token: slice {@code p} of {@link Parallel#threads()} ({@link Parallel#sliceStart}) of the
-     * q ({@code part} 0), k (1) or v (2) projection ({@link Parallel#forSliceParts}).
+     * q ({@code part} 0), k (1) or v (2) projection (a unit of {@link #decode}'s pass).
      */
     void projectQkv(KvCache cache, int p, int part) {
         int slices = parallel.threads();

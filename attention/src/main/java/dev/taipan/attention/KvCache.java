@@ -63,7 +63,6 @@ public final class KvCache implements BlockState {
     float[] callX;         // the input of a one-token call
     float[] callOut;       // the output of a one-token call
     final Parallel.RangeTask headTask;
-    final Parallel.SlicePartTask qkvTask;
     // One token's pass (Attention#decodePart) and its units that run once: each slice's q, k and v
     // rows; the token's biases, norms, rotation and store; each slice's attention heads.
     final Parallel.SlicePartTask decodeTask;
@@ -99,7 +98,6 @@ public final class KvCache implements BlockState {
         this.scores = new float[arrayLength((long) config.nHeads() * capacity, "score scratch")];
         this.rows = f32 ? new float[0] : new float[qDim];
         this.headTask = (start, end) -> owner.attendHeads(this, start, end);
-        this.qkvTask = (slice, part) -> owner.projectQkv(this, slice, part);
         int threads = owner.threads();
         this.decodeTask = (slice, part) -> owner.decodePart(this, slice, part);
         this.qkvRows = new RunOnce(threads);

@@ -6,11 +6,12 @@ import java.util.function.IntConsumer;
 /**
  * Units {@code 0 .. n-1} of work that several threads of one parallel pass may each need done
  * before going on, and that must run exactly once: the first thread to ask for a unit runs it, a
- * thread asking later goes on, and {@link #awaitAll} waits until every unit has finished. A thread
- * never waits for a unit nobody has started (it runs an unclaimed unit itself), so a pass cannot
- * wait on a thread that has not yet arrived. A unit that throws still counts as finished, so no
- * thread waits forever; the pass reports the exception. Units of later stages may wait on units of
- * earlier ones (never the reverse), which keeps the waits free of cycles.
+ * thread asking later goes on ({@link #run}) or waits until it has finished ({@link #await},
+ * {@link #awaitAll}). A wait first runs the units nobody has started, so a thread never waits for
+ * one nobody is running, and a pass cannot wait on a thread that has not yet arrived. A unit that
+ * throws still counts as finished, so no thread waits forever; the pass reports the exception.
+ * Units of later stages may wait on units of earlier ones (never the reverse), which keeps the
+ * waits free of cycles.
  *
  * <p>One-token passes use it to chain dependent steps inside one {@link Parallel#forSliceParts}
  * pass instead of one pass per step (the MoE's routing and shared expert, the Mamba-2 layer).
@@ -48,15 +49,29 @@ public final class RunOnce {
         }
     }
 
-    /** Waits until every unit has finished; their writes are then visible to the caller. */
-    public void awaitAll() {
+    /**
+     * Runs every unit nobody has started with {@code unit}, then waits until every unit has
+     * finished; their writes are then visible to the caller.
+     */
+    public void awaitAll(IntConsumer unit) {
         for (int i = 0; i < state.length(); i++) {
-            await(i);
+            run(i, unit);
+        }
+        for (int i = 0; i < state.length(); i++) {
+            waitDone(i);
         }
     }
 
-    /** Waits until unit {@code i} has finished (run it first if nobody may have: {@link #run}). */
-    public void await(int i) {
+    /**
+     * Runs unit {@code i} with {@code unit} unless some thread has claimed it, then waits until it
+     * has finished.
+     */
+    public void await(int i, IntConsumer unit) {
+        run(i, unit);
+        waitDone(i);
+    }
+
+    private void waitDone(int i) {
         int spins = 0;
         while (state.get(i) != DONE) {
             if (++spins % SPINS_PER_YIELD == 0) {

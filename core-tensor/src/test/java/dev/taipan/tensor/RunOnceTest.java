@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.Test;
 
 class RunOnceTest {
@@ -22,12 +23,28 @@ class RunOnceTest {
         assertFalse(once.done(0));
         once.run(0, i -> runs[i]++);
         once.run(2, i -> runs[i]++);
-        once.awaitAll();
+        once.awaitAll(i -> runs[i]++);
         assertArrayEquals(new int[] {1, 1, 1}, runs);
         once.reset();
         assertFalse(once.done(1));
         once.run(1, i -> runs[i]++);
         assertArrayEquals(new int[] {1, 2, 1}, runs);
+    }
+
+    /** A wait runs the units nobody has started, and only those. */
+    @Test
+    void waitsRunTheUnitsNobodyStarted() {
+        RunOnce once = new RunOnce(3);
+        int[] runs = new int[3];
+        once.await(1, i -> runs[i]++);
+        assertArrayEquals(new int[] {0, 1, 0}, runs);
+        once.await(1, i -> runs[i]++);
+        assertArrayEquals(new int[] {0, 1, 0}, runs);
+        once.awaitAll(i -> runs[i]++);
+        assertArrayEquals(new int[] {1, 1, 1}, runs);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(once.done(i), "unit " + i);
+        }
     }
 
     /** A unit that throws counts as finished: nobody waits for it forever, and it is not run again. */
@@ -41,7 +58,9 @@ class RunOnceTest {
             throw new AssertionError("ran twice");
         });
         once.run(1, i -> { });
-        once.awaitAll();
+        once.awaitAll(i -> {
+            throw new AssertionError("ran twice");
+        });
         assertTrue(once.done(0));
     }
 
@@ -60,13 +79,14 @@ class RunOnceTest {
                 int[] seen = new int[3];
                 par.forRange(3, (start, end) -> {
                     for (int t = start; t < end; t++) {
+                        IntConsumer unit = i -> {
+                            runs.incrementAndGet(i);
+                            values[i] = i + 1;
+                        };
                         for (int k = 0; k < units; k++) {
-                            once.run((k + t) % units, i -> {
-                                runs.incrementAndGet(i);
-                                values[i] = i + 1;
-                            });
+                            once.run((k + t) % units, unit);
                         }
-                        once.awaitAll();
+                        once.awaitAll(unit);
                         int sum = 0;
                         for (int v : values) {
                             sum += v;

@@ -273,10 +273,7 @@ public final class SparseMoe implements Block {
             awaitRouting(s);
             decodeExpert(s, (j - firstExpert) * threads + p);
         } else {
-            for (int q = 0; q < threads; q++) {
-                s.sharedUp.run(q, s.sharedUpTask);
-            }
-            s.sharedUp.awaitAll();
+            s.sharedUp.awaitAll(s.sharedUpTask);
             int dim = sizes.dim();
             int from = Parallel.sliceStart(dim, p, threads);
             int to = Parallel.sliceStart(dim, p + 1, threads);
@@ -306,13 +303,8 @@ public final class SparseMoe implements Block {
 
     /** Waits until the token is routed, computing any router rows or the routing not yet claimed. */
     private void awaitRouting(MoeState s) {
-        int threads = parallel.threads();
-        for (int q = 0; q < threads; q++) {
-            s.routerRows.run(q, s.routerRowsTask);
-        }
-        s.routerRows.awaitAll();
-        s.routed.run(0, s.routeTask);
-        s.routed.awaitAll();
+        s.routerRows.awaitAll(s.routerRowsTask);
+        s.routed.awaitAll(s.routeTask);
     }
 
     /** Chosen expert {@code e} (in order of choice) whole: gate, up, activation, output rows. */

@@ -8,7 +8,6 @@ import dev.taipan.tensor.RunOnce;
 import dev.taipan.tensor.SessionLimits;
 import dev.taipan.tensor.Tensor;
 import java.util.Arrays;
-import java.util.function.IntConsumer;
 
 /**
  * The Mamba-2 mixer as llama.cpp lays it out: {@code build_mamba2_layer} (src/models/
@@ -163,9 +162,8 @@ public final class Mamba2Mixer implements Block {
             case 2 -> st.convs.run(p, st.convTask);
             case 3 -> st.scans.run(p, st.scanGateTask);
             default -> {
-                awaitAll(st.scans, st.scanGateTask);
-                st.norm.run(0, st.normTask);
-                st.norm.awaitAll();
+                st.scans.awaitAll(st.scanGateTask);
+                st.norm.awaitAll(st.normTask);
                 int dim = config.dim();
                 int threads = parallel.threads();
                 int from = Parallel.sliceStart(dim, p, threads);
@@ -175,14 +173,6 @@ public final class Mamba2Mixer implements Block {
                 }
             }
         }
-    }
-
-    /** Runs every unit of {@code units} nobody has started, then waits for all. */
-    private void awaitAll(RunOnce units, IntConsumer task) {
-        for (int q = 0, n = parallel.threads(); q < n; q++) {
-            units.run(q, task);
-        }
-        units.awaitAll();
     }
 
     /** First head of slice {@code q}. */
@@ -215,7 +205,7 @@ public final class Mamba2Mixer implements Block {
 
     /** Conv and silu of slice q's x channels and share of the B and C channels, its heads' dt and decay. */
     void decodeConv(Mamba2State st, int q) {
-        awaitAll(st.xbcRows, st.xbcTask);
+        st.xbcRows.awaitAll(st.xbcTask);
         int dInner = config.dInner();
         int headDim = config.headDim();
         int threads = parallel.threads();
@@ -237,12 +227,11 @@ public final class Mamba2Mixer implements Block {
 
     /** Scan of slice q's heads once every slice's conv is done, then the gate y * silu(z) of their channels. */
     void decodeScanGate(Mamba2State st, int q) {
-        awaitAll(st.convs, st.convTask);
+        st.convs.awaitAll(st.convTask);
         int h0 = headStart(q);
         int h1 = headStart(q + 1);
         scanHeads(st, h0, h1);
-        st.zRows.run(q, st.zTask);
-        st.zRows.await(q);
+        st.zRows.await(q, st.zTask);
         int headDim = config.headDim();
         int c0 = h0 * headDim;
         int n = (h1 - h0) * headDim;

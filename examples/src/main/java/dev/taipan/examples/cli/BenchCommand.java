@@ -37,17 +37,18 @@ import picocli.CommandLine.Spec;
  * prompt in one batch, then greedy decoding one token at a time; the median of {@code --repeat}
  * runs, after at least {@code --warmup} runs of the same shape (default 4) while the JIT compiles
  * the kernels, and then more (at most {@code --max-warmup}) until the JIT compiled for at most
- * {@code --jit-quiet} per cent of the last run's time (default 0.2): on 2 cores the compiler threads
- * take the model's threads off their cores, and after 4 runs of the default shape the granitehybrid
- * benchmark model still lost 3.9-6.5 % of its measured decode time to passes stalled 1-7 ms that way
- * (benchmarks/README.md, twenty-fourth session); with a 2 % threshold (7 warm-up runs), 1.2-5.3 %,
- * with 0.2 % (10-11 runs) 0-2.5 %, and decode a median 10 % faster (twenty-fifth session). The first warm-up run's decode rate is printed too
- * ("cold"), as the rate a fresh process starts at. The decode rate is also
- * given as effective bandwidth, the bytes of weights one decoded token reads (every tensor, the
- * routed experts scaled by used/total, one embedding row) times tokens per second, and as a share
- * of the read bandwidth measured in the same process with the same threads (a parallel dot product
- * over two arrays of {@code --probe-mib}, default 256 MiB). {@code --synthetic} writes a model of
- * {@link SyntheticModels} under {@code bench-models/} first when it is not there yet.
+ * {@code --jit-quiet} per cent of the last run's time (default 0.2): on 2 cores the compiler
+ * threads take the model's threads off their cores, and after 4 runs of the default shape the
+ * granitehybrid benchmark model still lost 3.9-6.5 % of its measured decode time to passes stalled
+ * 1-7 ms that way (benchmarks/README.md, twenty-fourth session); with a 2 % threshold (7 warm-up
+ * runs), 1.2-5.3 %, with 0.2 % (10-11 runs) 0-2.5 %, and decode a median 10 % faster (twenty-fifth
+ * session). The first warm-up run's decode rate is printed too ("cold"), as the rate a fresh
+ * process starts at. The decode rate is also given as effective bandwidth, the bytes of weights one
+ * decoded token reads (every tensor, the routed experts scaled by used/total, one embedding row)
+ * times tokens per second, and as a share of the read bandwidth measured in the same process with
+ * the same threads (a parallel dot product over two arrays of {@code --probe-mib}, default 256
+ * MiB). {@code --synthetic} writes a model of {@link SyntheticModels} under {@code bench-models/}
+ * first when it is not there yet.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prefill and decode tokens per second of a model.")
